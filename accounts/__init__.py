@@ -1,0 +1,1 @@
+"""Accounts, roles, cohorts, invitations, terms of participation and the program switch."""

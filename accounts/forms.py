@@ -1,0 +1,38 @@
+"""Web forms: they shape input; services decide."""
+
+from django import forms
+
+from accounts.models import Cohort, Role
+
+
+class SignInForm(forms.Form):
+    username = forms.CharField(max_length=150, widget=forms.TextInput(
+        attrs={"autocomplete": "username", "autofocus": True}))
+    password = forms.CharField(max_length=512, strip=False, widget=forms.PasswordInput(
+        attrs={"autocomplete": "current-password"}))
+
+
+class RedeemForm(forms.Form):
+    code = forms.CharField(max_length=128, label="Invitation code")
+    username = forms.CharField(max_length=150, widget=forms.TextInput(
+        attrs={"autocomplete": "username"}))
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = forms.CharField(max_length=512, strip=False, widget=forms.PasswordInput(
+        attrs={"autocomplete": "new-password"}))
+    accept_terms = forms.BooleanField(required=False, label="I accept the program's terms")
+
+
+class ProgramSwitchForm(forms.Form):
+    command = forms.ChoiceField(choices=[("pause", "Pause"), ("suspend", "Suspend"),
+                                         ("resume", "Resume")])
+    reason = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(
+        attrs={"rows": 2}))
+
+
+class InvitationForm(forms.Form):
+    cohort = forms.ModelChoiceField(queryset=Cohort.objects.all(), to_field_name="slug",
+                                    empty_label=None)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.TESTER)
+    email = forms.EmailField(required=False, help_text="Optional: only this address may use it.")
+    expires_in_days = forms.IntegerField(min_value=1, max_value=90, initial=14)
+    max_uses = forms.IntegerField(min_value=1, max_value=1000, initial=1)

@@ -1,0 +1,212 @@
+"""Web pages: sign in and out, redeem an invitation, home per role, the program admin page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.forms import InvitationForm, ProgramSwitchForm, RedeemForm, SignInForm
+from accounts.models import Role
+from accounts.permissions import has_role
+from accounts.selectors import (
+    cohorts_with_size,
+    invitations_list,
+    program_get,
+    terms_version_accepted,
+)
+from accounts.services.auth import auth_authenticate, sign_out_record, token_issue, token_revoke
+from accounts.services.invitations import invitation_create, invitation_redeem, invitation_revoke
+from accounts.services.program import program_pause, program_resume, program_suspend
+from accounts.throttles import RedeemThrottle, SignInThrottle, throttle_wait
+from core import clock
+from core.errors import DomainError
+from core.request import request_context
+
+
+def _form_error(form, error: DomainError) -> None:
+    """Put a service's refusal on the form: on its fields if it names them."""
+    if error.fields:
+        for name, problems in error.fields.items():
+            for problem in problems:
+                form.add_error(name if name in form.fields else None, problem)
+    else:
+        form.add_error(None, error.message)
+
+
+def _throttled(form, wait: float) -> None:
+    form.add_error(None, f"Too many attempts; try again in {int(wait) + 1} seconds.")
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        next_url = ""
+    form = SignInForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        wait = throttle_wait(SignInThrottle, request)
+        if wait is not None:
+            _throttled(form, wait)
+            status = 429
+        else:
+            try:
+                user = auth_authenticate(**form.cleaned_data, method="session",
+                                         context=request_context(request))
+            except DomainError as error:
+                _form_error(form, error)
+                status = 400
+            else:
+                login(request, user)
+                return redirect(next_url or "home")
+    elif request.method == "POST":
+        status = 400
+    return render(request, "accounts/sign_in.html", {"form": form, "next": next_url},
+                  status=status)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        sign_out_record(actor=request.user)
+    logout(request)
+    messages.info(request, "You are signed out.")
+    return redirect("accounts:sign_in")
+
+
+@require_http_methods(["GET", "POST"])
+def redeem(request: HttpRequest, code: str = "") -> HttpResponse:
+    form = RedeemForm(request.POST or None, initial={"code": code})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        wait = throttle_wait(RedeemThrottle, request)
+        if wait is not None:
+            _throttled(form, wait)
+            status = 429
+        else:
+            try:
+                user, _token = invitation_redeem(**form.cleaned_data,
+                                                 context=request_context(request))
+            except DomainError as error:
+                _form_error(form, error)
+                status = 400
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, f"Welcome to the program, {user.username}.")
+                return redirect("home")
+    elif request.method == "POST":
+        status = 400
+    return render(request, "accounts/redeem.html",
+                  {"form": form, "code_given": bool(code), "terms": program_get()},
+                  status=status)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    token = getattr(user, "auth_token", None) if hasattr(user, "auth_token") else None
+    return render(request, "accounts/home.html", {
+        "roles": sorted(user.roles),
+        "is_tester": has_role(user, Role.TESTER),
+        "is_moderator": has_role(user, Role.MODERATOR),
+        "is_researcher": has_role(user, Role.RESEARCHER),
+        "is_program_admin": has_role(user, Role.PROGRAM_ADMIN),
+        "terms_version_accepted": terms_version_accepted(user),
+        "token": token,
+        "cohorts": cohorts_with_size() if has_role(user, Role.RESEARCHER) else None,
+    })
+
+
+@login_required
+@require_POST
+def api_token(request: HttpRequest) -> HttpResponse:
+    if request.POST.get("command") == "revoke":
+        token_revoke(actor=request.user, via="web")
+        messages.info(request, "Your API token is revoked; scripts using it stop working.")
+    else:
+        token_issue(actor=request.user, via="web")
+        messages.success(request, "Your API token is ready.")
+    return redirect("home")
+
+
+def _require_program_admin(request: HttpRequest) -> HttpResponse | None:
+    if not has_role(request.user, Role.PROGRAM_ADMIN):
+        return render(request, "core/error.html", {
+            "status": 403, "message": "This page is for program admins."}, status=403)
+    return None
+
+
+_SWITCH = {"pause": program_pause, "suspend": program_suspend, "resume": program_resume}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def program_admin(request: HttpRequest) -> HttpResponse:
+    if (refusal := _require_program_admin(request)) is not None:
+        return refusal
+    switch_form = ProgramSwitchForm(prefix="switch")
+    invitation_form = InvitationForm(prefix="invite")
+    created = None
+    status = 200
+    if request.method == "POST" and "switch-command" in request.POST:
+        switch_form = ProgramSwitchForm(request.POST, prefix="switch")
+        if switch_form.is_valid():
+            command = switch_form.cleaned_data["command"]
+            try:
+                _SWITCH[command](actor=request.user, reason=switch_form.cleaned_data["reason"])
+            except DomainError as error:
+                _form_error(switch_form, error)
+                status = error.status
+            else:
+                messages.success(request, f"The program is now {program_get().status}.")
+                return redirect("accounts:program_admin")
+        else:
+            status = 400
+    elif request.method == "POST":
+        invitation_form = InvitationForm(request.POST, prefix="invite")
+        if invitation_form.is_valid():
+            try:
+                invitation, code = invitation_create(actor=request.user,
+                                                     **invitation_form.cleaned_data)
+            except DomainError as error:
+                _form_error(invitation_form, error)
+                status = error.status
+            else:
+                # Shown once, in this response only: the code is not stored anywhere.
+                created = {
+                    "invitation": invitation, "code": code,
+                    "url": request.build_absolute_uri(
+                        reverse("accounts:redeem_code", args=[code])),
+                }
+                invitation_form = InvitationForm(prefix="invite")
+        else:
+            status = 400
+    now = clock.now()
+    invitations = [(invitation, invitation.status_at(now))
+                   for invitation in invitations_list()[:100]]
+    return render(request, "accounts/program_admin.html", {
+        "switch_form": switch_form, "invitation_form": invitation_form, "created": created,
+        "invitations": invitations, "program": program_get(),
+    }, status=status)
+
+
+@login_required
+@require_POST
+def invitation_revoke_view(request: HttpRequest, invitation_id) -> HttpResponse:
+    if (refusal := _require_program_admin(request)) is not None:
+        return refusal
+    invitation = get_object_or_404(invitations_list(), pk=invitation_id)
+    try:
+        invitation_revoke(actor=request.user, invitation=invitation)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The invitation is revoked.")
+    return redirect("accounts:program_admin")

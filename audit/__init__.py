@@ -1,0 +1,17 @@
+"""The append-only audit log: one write path (``audit.record``) and a registry of actions.
+
+This app imports no other app of the platform; every app records into it.
+"""
+
+from typing import Any
+
+__all__ = ["SystemActor", "record"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so ``import audit`` works before the app registry is ready.
+    if name in __all__:
+        from audit import services
+
+        return getattr(services, name)
+    raise AttributeError(name)

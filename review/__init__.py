@@ -1,0 +1,1 @@
+"""The approval gate: review queue claims with leases, decisions, escalation and appeals."""

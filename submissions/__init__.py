@@ -1,0 +1,1 @@
+"""Clips: upload and generation, the media pipeline, the submission state machine, sharing."""
