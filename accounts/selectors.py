@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
+from rest_framework.authtoken.models import Token
 
 from accounts.models import Cohort, Invitation, Program, Role, TermsAcceptance, User
 
@@ -32,3 +33,7 @@ def terms_version_accepted(user: User) -> str | None:
         .values_list("version", flat=True)
         .first()
     )
+
+
+def api_token_of(user: User) -> Token | None:
+    return Token.objects.filter(user=user).first()

@@ -59,8 +59,8 @@ class InvitationCreateInput(serializers.Serializer):
 
 class InvitationOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    cohort = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    role = serializers.CharField()
+    cohort = serializers.CharField(source="cohort.slug")
+    role = serializers.ChoiceField(choices=Role.choices)
     email = serializers.CharField()
     expires_at = serializers.DateTimeField()
     max_uses = serializers.IntegerField()
@@ -68,7 +68,7 @@ class InvitationOutput(serializers.Serializer):
     status = serializers.SerializerMethodField()
     revoked_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", allow_null=True)
 
     def get_status(self, invitation) -> str:
         return invitation.status_at(self.context["now"]).value

@@ -15,6 +15,7 @@ from accounts.forms import InvitationForm, ProgramSwitchForm, RedeemForm, SignIn
 from accounts.models import Role
 from accounts.permissions import has_role
 from accounts.selectors import (
+    api_token_of,
     cohorts_with_size,
     invitations_list,
     program_get,
@@ -111,7 +112,6 @@ def redeem(request: HttpRequest, code: str = "") -> HttpResponse:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
-    token = getattr(user, "auth_token", None) if hasattr(user, "auth_token") else None
     return render(request, "accounts/home.html", {
         "roles": sorted(user.roles),
         "is_tester": has_role(user, Role.TESTER),
@@ -119,7 +119,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "is_researcher": has_role(user, Role.RESEARCHER),
         "is_program_admin": has_role(user, Role.PROGRAM_ADMIN),
         "terms_version_accepted": terms_version_accepted(user),
-        "token": token,
+        "token": api_token_of(user),
         "cohorts": cohorts_with_size() if has_role(user, Role.RESEARCHER) else None,
     })
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from functools import cache
+
 from django.db import connection, models
 
 from audit import registry
@@ -69,5 +71,31 @@ def record(
         event.subject_id = str(subject.pk)
     elif subject is not None:
         event.subject_type, event.subject_id = subject[0], str(subject[1])
-    event.save(force_insert=True)
+    event.pk = _insert(event)
+    event._state.adding, event._state.db = False, connection.alias
     return event
+
+
+_COLUMNS = ("occurred_at", "action", "actor_type", "actor_id", "actor_name", "actor_role",
+            "subject_type", "subject_id", "data", "context")
+
+
+@cache
+def _insert_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(Event._meta.get_field(name).column) for name in _COLUMNS)
+    placeholders = ", ".join(["%s"] * len(_COLUMNS))
+    return (f"INSERT INTO {quote(Event._meta.db_table)} ({columns}) VALUES ({placeholders}) "
+            f"RETURNING {quote(Event._meta.pk.column)}")
+
+
+def _insert(event: Event) -> int:
+    """One parameterised INSERT: every action writes an event, so the ORM's per-save query
+    compilation (about two thirds of the cost) is skipped on this path."""
+    params = [getattr(event, name) for name in _COLUMNS]
+    params[0] = connection.ops.adapt_datetimefield_value(event.occurred_at)
+    for index, name in ((8, "data"), (9, "context")):
+        params[index] = Event._meta.get_field(name).get_db_prep_save(params[index], connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(connection.vendor), params)
+        return cursor.fetchone()[0]

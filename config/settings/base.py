@@ -178,6 +178,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "ENUM_NAME_OVERRIDES": {"RoleEnum": "accounts.models.Role"},
 }
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
