@@ -6,14 +6,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import serializers as s
 from accounts.models import Cohort, Role
-from accounts.permissions import roles_required
+from accounts.permissions import ProgramAccess, program_refuses, roles_required
 from accounts.selectors import (
     cohorts_with_size,
     invitations_list,
@@ -55,7 +54,10 @@ class TokenApi(APIView):
     """POST: exchange a username and password for an API token. DELETE: revoke it."""
 
     def get_permissions(self):
-        return [AllowAny()] if self.request.method == "POST" else super().get_permissions()
+        # Anyone may ask for a token, but a suspended program still refuses a signed-in tester.
+        if self.request.method == "POST":
+            return [ProgramAccess()]
+        return super().get_permissions()
 
     def get_throttles(self):
         return [SignInThrottle()] if self.request.method == "POST" else []
@@ -67,6 +69,8 @@ class TokenApi(APIView):
         data.is_valid(raise_exception=True)
         user = auth_authenticate(**data.validated_data, method="token",
                                  context=request_context(request))
+        if (refusal := program_refuses(user, program_get())) is not None:
+            raise refusal  # no new credentials for testers while the program is suspended
         token = token_issue(actor=user, via="sign_in")
         return Response({"token": token.key})
 
@@ -77,7 +81,7 @@ class TokenApi(APIView):
 
 
 class MeApi(APIView):
-    program_exempt_methods = ("GET",)
+    program_exempt_methods = ("GET", "HEAD")
 
     @extend_schema(responses={200: s.MeOutput, **errors(401)})
     def get(self, request: Request) -> Response:
@@ -85,7 +89,7 @@ class MeApi(APIView):
 
 
 class ProgramApi(APIView):
-    program_exempt_methods = ("GET",)
+    program_exempt_methods = ("GET", "HEAD")
 
     @extend_schema(responses={200: s.ProgramOutput, **errors(401)})
     def get(self, request: Request) -> Response:
@@ -165,7 +169,7 @@ class InvitationRevokeApi(APIView):
 class InvitationRedeemApi(APIView):
     """Redeem an invitation: creates the account and answers with its API token."""
 
-    permission_classes = [AllowAny]
+    permission_classes = [ProgramAccess]  # anonymous callers pass; suspended testers do not
     throttle_classes = [RedeemThrottle]
 
     @extend_schema(request=s.RedeemInput, responses={201: s.RedeemOutput, **errors(400, 429)},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -41,7 +43,7 @@ def _form_error(form, error: DomainError) -> None:
 
 
 def _throttled(form, wait: float) -> None:
-    form.add_error(None, f"Too many attempts; try again in {int(wait) + 1} seconds.")
+    form.add_error(None, f"Too many attempts; try again in {math.ceil(wait)} seconds.")
 
 
 @require_http_methods(["GET", "POST"])

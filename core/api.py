@@ -5,6 +5,7 @@ Every error leaves the API as ``{"code", "message", "fields"?}`` (API.md, Conven
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -78,7 +79,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(detail, exceptions.ErrorDetail) and "." in str(detail.code):
         code, message = str(detail.code), str(detail)
     elif isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        message = f"Too many requests; try again in {int(exc.wait) + 1} seconds."
+        message = f"Too many requests; try again in {math.ceil(exc.wait)} seconds."
     response.data = error_body(code, message)
     return response
 
@@ -95,7 +96,9 @@ class ErrorSerializer(serializers.Serializer):
 class CursorPagination(pagination.CursorPagination):
     """Cursor pagination (stable under inserts) answering ``{"results", "next", "previous"}``."""
 
-    ordering = "-created_at"
+    # A unique tie-breaker: rows made at the same instant (a batch, the simulated clock)
+    # must still come in one fixed order, or pages would skip and repeat them.
+    ordering = ("-created_at", "-pk")
     page_size_query_param = "page_size"
     max_page_size = 200
 

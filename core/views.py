@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from core.api import error_body
 
@@ -16,9 +17,12 @@ def _is_api(request: HttpRequest) -> bool:
 def _error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
     if _is_api(request):
         return JsonResponse(error_body(code, message), status=status)
-    return render(
-        request, "core/error.html", {"status": status, "message": message}, status=status
-    )
+    context = {"status": status, "message": message}
+    if status >= 500:
+        # Rendered without the request's context processors: they read the database, which
+        # may be the very thing that failed.
+        return HttpResponse(render_to_string("core/error.html", context), status=status)
+    return render(request, "core/error.html", context, status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -117,3 +117,107 @@ def browser_type_launch_args(browser_type_launch_args):
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic"],
     }
+
+
+# --- Accounts API tests ------------------------------------------------------------------
+
+
+@pytest.fixture
+def frozen_now():
+    """Services read ``core.clock`` at this fixed instant for the whole test; returns it."""
+    from datetime import UTC, datetime
+
+    from core import clock
+
+    moment = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
+    with clock.use(lambda: moment):
+        yield moment
+
+
+@pytest.fixture
+def token_client_of(db):
+    """``token_client_of(user)``: an API client sending ``Authorization: Token <key>``."""
+    from rest_framework.authtoken.models import Token
+
+    def make(user, **defaults):
+        token, _ = Token.objects.get_or_create(user=user)
+        client = APIClient(**defaults)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def accounts_state(db):
+    """``accounts_state()``: everything an accounts request may change, to compare before and
+    after a refused one (program switch, invitations, tokens, accounts, the audit log)."""
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import Invitation, Program, TermsAcceptance, User
+
+    def snapshot() -> dict:
+        return {
+            "program": list(Program.objects.values("status", "reason", "changed_at",
+                                                   "changed_by")),
+            "invitations": list(Invitation.objects.order_by("pk").values()),
+            "tokens": sorted(Token.objects.values_list("key", "user_id")),
+            "users": sorted(User.objects.values_list("pk", "username", "is_active")),
+            "terms": sorted(TermsAcceptance.objects.values_list("user_id", "version")),
+            "events": list(Event.objects.order_by("id").values_list("id", "action")),
+        }
+
+    return snapshot
+
+
+# --- Web page tests ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def web_client(db):
+    """``web_client(user=None)``: Django's test client enforcing CSRF as a browser would,
+    signed in as ``user`` when given (no sign-in event is recorded)."""
+    from django.test import Client
+
+    def make(user=None):
+        client = Client(enforce_csrf_checks=True)
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def csrf_token():
+    """``csrf_token(client, page="/sign-in/")``: GET ``page`` and return the token of the
+    csrftoken cookie, as the page's forms would send it."""
+
+    def token(client, page: str = "/sign-in/") -> str:
+        client.get(page)
+        return client.cookies["csrftoken"].value
+
+    return token
+
+
+@pytest.fixture
+def accounts_api_routes():
+    """``{(url name, METHOD)}`` for every route of ``accounts.urls_api`` as the URL resolver
+    serves it, so a new route or method shows up in the tests that enumerate them."""
+    from django.urls import URLResolver, get_resolver
+
+    found = set()
+
+    def walk(patterns, inside):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                module = getattr(entry.urlconf_name, "__name__", entry.urlconf_name)
+                walk(entry.url_patterns, inside or module == "accounts.urls_api")
+            elif inside:
+                view = entry.callback.view_class
+                found.update((entry.name, method.upper())
+                             for method in ("get", "post", "put", "patch", "delete")
+                             if hasattr(view, method))
+
+    walk(get_resolver().url_patterns, inside=False)
+    return found

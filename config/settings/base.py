@@ -74,9 +74,8 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-}
+DATABASE_URL = env("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -112,6 +111,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Uploads stream here before they are stored, and workers decode here; on the media disk so
+# storing an upload is a rename, not a copy. Created on first use.
+MEDIA_SCRATCH_DIR = VAR_DIR / "tmp"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -193,6 +195,28 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "polling_interval": 0.2,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged only when it finished, so a worker that dies mid-clip leaves the
+# message to be redelivered; one message per worker process at a time, so a slow clip does
+# not hold others hostage. The hard time limit stays below the broker's visibility timeout,
+# or Redis would hand a long-running task to a second worker while the first still runs.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
+CELERY_BROKER_VISIBILITY_TIMEOUT = 3600
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+CELERY_BEAT_SCHEDULE = {
+    "submissions-sweep": {"task": "submissions.tasks.submissions_sweep", "schedule": 60.0},
+}
+
+# The media pipeline's recovery: another worker may take over an attempt once it is older
+# than the hard time limit (so two never run at once); a received clip whose task was sent
+# this long ago without being picked up is sent again; a clip gets this many attempts.
+SUBMISSION_STALE_AFTER_S = CELERY_TASK_TIME_LIMIT + 60
+SUBMISSION_REQUEUE_AFTER_S = 300
+SUBMISSION_MAX_ATTEMPTS = 3
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -17,6 +17,7 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 
 VAR_DIR = Path(tempfile.mkdtemp(prefix="early-access-test-"))
 MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_SCRATCH_DIR = VAR_DIR / "tmp"
 
 if not env("DATABASE_URL", default=""):
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
