@@ -7,9 +7,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
 from core import views as core_views
+from submissions import views as submission_views
 
 api_v1 = [
     path("", include("accounts.urls_api")),
+    path("", include("submissions.urls_api")),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
 ]
 
@@ -17,6 +19,9 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="home", permanent=False)),
     path("home/", account_views.home, name="home"),
     path("", include("accounts.urls")),
+    path("", include("submissions.urls")),
+    path("s/<str:token>/", submission_views.share_page, name="share-page"),
+    path("s/<str:token>/video/", submission_views.share_video, name="share-video"),
     path("api/v1/", include(api_v1)),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[]),
          name="api-docs"),

@@ -41,10 +41,36 @@ TESTERS = [
 ]
 
 
-def seed_demo(*, password: str) -> list[DemoLogin]:
+PROMPTS = [
+    "a paper boat drifting down a rain-soaked street at dusk",
+    "a glass jellyfish pulsing over a neon city",
+    "an origami crane unfolding into a flock of birds",
+    "a lighthouse keeper's cat watching the storm roll in",
+    "a time-lapse of moss growing over an abandoned piano",
+    "two robots sharing an umbrella in a quiet park",
+]
+
+
+def seed_clips(tester: User, count: int, offset: int) -> None:
+    """Give a tester ``count`` generated clips: the first stays a draft, the others are
+    submitted, so the worker fills the review queue. Rendered here, processed by the worker."""
+    from submissions.services.generation import submission_render
+    from submissions.services.lifecycle import submission_generate, submission_submit
+
+    for index in range(count):
+        prompt = PROMPTS[(offset + index) % len(PROMPTS)]
+        submission = submission_generate(actor=tester, prompt=prompt, duration_s=3,
+                                         resolution="480p", seed=offset * 10 + index)
+        submission_render(submission.pk)
+        if index > 0:
+            submission.refresh_from_db()
+            submission_submit(actor=tester, submission=submission)
+
+
+def seed_demo(*, password: str, clips_per_tester: int = 0) -> list[DemoLogin]:
     """Create the demo program if it is not there yet; returns the demo logins.
 
-    Idempotent: cohorts and accounts that exist are left as they are.
+    Idempotent: cohorts, accounts and testers' clips that exist are left as they are.
     """
     cohorts = {}
     for slug, name, description in COHORTS:
@@ -64,10 +90,14 @@ def seed_demo(*, password: str) -> list[DemoLogin]:
 
     # Everyone else joins the way real people do: the admin invites, they redeem.
     people = STAFF[1:] + [(username, Role.TESTER, cohort) for username, cohort in TESTERS]
-    for username, role, cohort in people:
-        if not User.objects.filter(username=username).exists():
+    for offset, (username, role, cohort) in enumerate(people):
+        user = User.objects.filter(username=username).first()
+        if user is None:
             _invitation, code = invitation_create(actor=admin, cohort=cohorts[cohort], role=role)
-            invitation_redeem(code=code, username=username, email=f"{username}@example.org",
-                              password=password, accept_terms=True)
+            user, _token = invitation_redeem(code=code, username=username,
+                                             email=f"{username}@example.org",
+                                             password=password, accept_terms=True)
+        if role == Role.TESTER and not user.submissions.exists():
+            seed_clips(user, clips_per_tester, offset)
         logins.append(DemoLogin(username, role, cohort))
     return logins

@@ -221,3 +221,47 @@ def accounts_api_routes():
 
     walk(get_resolver().url_patterns, inside=False)
     return found
+
+
+# --- A real Celery worker ----------------------------------------------------------------
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings):
+    """A real worker process on the configured broker, sharing this test's database and
+    files. Needs PostgreSQL and a broker (CI has both); skipped elsewhere."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from config.celery_app import app
+
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if connection.vendor != "postgresql" or not broker:
+        skip_unless_ci("a real worker needs PostgreSQL (DATABASE_URL) and a broker "
+                       "(CELERY_BROKER_URL)")
+    db = connection.settings_dict
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test",
+           "TEST_VAR_DIR": str(settings.VAR_DIR),
+           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    app.control.purge()  # nothing left over from an earlier run
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
+         "--without-mingle", "--without-gossip", "--loglevel=WARNING"],
+        cwd=Path(__file__).resolve().parent.parent, env=env)
+    try:
+        for _ in range(100):
+            if app.control.ping(timeout=0.2):
+                break
+            if worker.poll() is not None:
+                pytest.fail(f"the worker exited with {worker.returncode}")
+            time.sleep(0.1)
+        else:
+            pytest.fail("the worker did not answer a ping within 30 s")
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()

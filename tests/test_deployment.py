@@ -182,14 +182,18 @@ def test_compose_refuses_to_start_without_a_secret():
 def test_compose_services_and_shared_image():
     services = _compose()["services"]
 
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat", "minio"}
+    assert set(services) == {"postgres", "redis", "web", "worker", "beat", "minio",
+                             "minio-setup"}
     for name in APP_SERVICES:
         assert services[name]["build"] == {"context": ".", "dockerfile": "platform/Dockerfile"}
         assert services[name]["image"] == "early-access:latest"
         assert services[name]["command"] == [name]
     assert services["postgres"]["image"] == "postgres:15-alpine"
     assert services["redis"]["image"] == "redis:7-alpine"
-    assert all(service["restart"] == "unless-stopped" for service in services.values())
+    one_shot = {"minio-setup"}
+    assert all(service["restart"] == "unless-stopped"
+               for name, service in services.items() if name not in one_shot)
+    assert services["minio-setup"]["restart"] == "no"
 
 
 def test_compose_app_services_share_one_environment_with_a_required_secret():
@@ -224,7 +228,8 @@ def test_compose_minio_only_in_the_s3_profile():
     services = _compose()["services"]
 
     assert services["minio"]["profiles"] == ["s3"]
-    assert [name for name, service in services.items() if "profiles" in service] == ["minio"]
+    assert [name for name, service in services.items() if "profiles" in service] == [
+        "minio", "minio-setup"]
 
 
 def test_compose_named_volumes_are_declared_and_mounted():

@@ -121,3 +121,24 @@ def test_seed_refuses_where_demo_accounts_are_not_allowed(db, settings):
     with pytest.raises(CommandError, match="DEMO_SEED_ALLOWED is off"):
         call_command("seed")
     assert (User.objects.count(), Cohort.objects.count(), Event.objects.count()) == (0, 0, 0)
+
+
+def test_seed_gives_each_tester_generated_clips_for_the_queue(db):
+    # when
+    call_command("seed", clips=2)
+
+    # then each of the five testers has a draft and a submitted clip, rendered for real
+    from submissions.models import Submission
+
+    rows = list(Submission.objects.order_by("owner__username", "created_at")
+                .values_list("owner__username", "status", "source"))
+    assert rows == [(name, status, "generated") for name in ["rex", "rosa", "tara", "tess", "theo"]
+                    for status in ("draft", "received")]
+    assert all(Submission.objects.values_list("sha256", flat=True))
+    counts = Counter(Event.objects.values_list("action", flat=True))
+    assert (counts["submission.created"], counts["submission.generated"],
+            counts["submission.submitted"]) == (10, 10, 5)
+
+    # and running it again makes no more clips
+    call_command("seed", clips=2)
+    assert Submission.objects.count() == 10

@@ -118,6 +118,21 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+if env("DJANGO_STORAGE", default="local") == "s3":
+    # Clips in an S3-compatible bucket, so web servers and workers on different machines
+    # share them. Objects stay private; the platform serves them through permission checks.
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("AWS_S3_REGION_NAME", default="") or None,
+            "access_key": env("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    }
 
 # Secure defaults that hold everywhere; production adds HTTPS-only settings.
 SESSION_COOKIE_HTTPONLY = True
@@ -233,3 +248,4 @@ LOGGING = {
 
 # The demo seed writes accounts with published passwords; only local and test allow it.
 DEMO_SEED_ALLOWED = False
+DEMO_SEED_CLIPS_PER_TESTER = 2

@@ -22,7 +22,9 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("seed")
         # Fixed argument lists: nothing here comes from outside the command line.
-        worker_command = [sys.executable, "-m", "celery", "-A", "config", "worker",
+        # One process runs the worker and, embedded, beat (the periodic sweep).
+        worker_command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--beat",
+                          f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}",
                           "--loglevel=INFO", "--concurrency=2"]
         web_command = [sys.executable, "manage.py", "runserver", addr, "--noreload"]
         worker = subprocess.Popen(worker_command)  # noqa: S603

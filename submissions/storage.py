@@ -1,0 +1,74 @@
+"""Where clip files live: Django's storage API, so web servers and workers share it.
+
+Names are generated here and never derived from a client's filename. Workers copy an object
+to a local temporary file for PyAV (which needs a path) and remove it afterwards.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import storages
+
+from core import clock
+
+EXTENSIONS = {"mp4": ".mp4", "mov": ".mov", "mkv": ".mkv", "webm": ".webm"}
+
+
+def media_storage():
+    return storages["default"]
+
+
+def original_name(kind: str) -> str:
+    moment = clock.now()
+    return f"originals/{moment:%Y/%m}/{uuid.uuid4().hex}{EXTENSIONS.get(kind, '.bin')}"
+
+
+def rendition_name(submission_id: uuid.UUID, attempt: int, filename: str) -> str:
+    # One folder per attempt: a stale worker's late files can never mix with the live set.
+    return f"renditions/{submission_id}/{attempt}/{filename}"
+
+
+def store(name: str, path: Path) -> str:
+    """Save a local file under ``name``; returns the name the storage used."""
+    with path.open("rb") as handle:
+        return media_storage().save(name, File(handle, name=path.name))
+
+
+def delete_quietly(*names: str) -> None:
+    storage = media_storage()
+    for name in names:
+        if name:
+            storage.delete(name)
+
+
+def scratch_dir() -> Path:
+    """Local scratch space for uploads in flight and worker files (same disk as media when
+    media is on local disk, so finishing an upload is a rename, not a copy)."""
+    path = Path(settings.MEDIA_SCRATCH_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@contextmanager
+def local_workdir() -> Iterator[Path]:
+    """A private temporary folder that is removed with everything in it, whatever happens."""
+    folder = Path(tempfile.mkdtemp(prefix="clip-", dir=scratch_dir()))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def fetch_to(name: str, destination: Path) -> Path:
+    """Copy a stored object to a local file (PyAV reads paths, not storage objects)."""
+    with media_storage().open(name, "rb") as source, destination.open("wb") as target:
+        shutil.copyfileobj(source, target, length=1024 * 1024)
+    return destination

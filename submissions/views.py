@@ -1,0 +1,130 @@
+"""Web pages for testers: their clips, upload and generate, a clip's page; the public share
+page. The media itself is served by the API's permission-checked media endpoint."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import Role
+from accounts.permissions import has_role
+from core.errors import DomainError
+from submissions.forms import GenerateForm, UploadForm
+from submissions.models import MediaKind, SubmissionStatus
+from submissions.permissions import is_owner
+from submissions.responses import media_response
+from submissions.selectors import (
+    media_policy,
+    share_link_live,
+    share_link_of,
+    submission_timeline,
+    submission_visible_to,
+    submissions_visible_to,
+)
+from submissions.services.lifecycle import (
+    submission_generate,
+    submission_submit,
+    submission_withdraw,
+)
+from submissions.services.sharing import share_create, share_revoke
+from submissions.transitions import can_move
+
+ACTIVE = {SubmissionStatus.GENERATING, SubmissionStatus.RECEIVED, SubmissionStatus.PROCESSING}
+
+
+def _tester_only(request: HttpRequest) -> HttpResponse | None:
+    if not has_role(request.user, Role.TESTER):
+        return render(request, "core/error.html",
+                      {"status": 403, "message": "This page is for testers."}, status=403)
+    return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def clips(request: HttpRequest) -> HttpResponse:
+    if (refusal := _tester_only(request)) is not None:
+        return refusal
+    generate_form = GenerateForm(request.POST or None, prefix="generate")
+    status = 200
+    if request.method == "POST":
+        if generate_form.is_valid():
+            try:
+                submission = submission_generate(actor=request.user,
+                                                 **generate_form.cleaned_data)
+            except DomainError as error:
+                for field, problems in (error.fields or {None: [error.message]}).items():
+                    for problem in problems:
+                        generate_form.add_error(field if field in generate_form.fields
+                                                else None, problem)
+                status = error.status
+            else:
+                messages.success(request, "The generator is rendering your clip.")
+                return redirect("submissions:detail", submission.pk)
+        else:
+            status = 400
+    submissions = list(submissions_visible_to(request.user).filter(owner=request.user)[:200])
+    return render(request, "submissions/clips.html", {
+        "submissions": submissions, "generate_form": generate_form,
+        "upload_form": UploadForm(prefix="upload"), "policy": media_policy(),
+        "refresh": any(s.status in ACTIVE for s in submissions),
+    }, status=status)
+
+
+@login_required
+def detail(request: HttpRequest, submission_id) -> HttpResponse:
+    submission = submission_visible_to(request.user, submission_id)
+    if submission is None:
+        raise Http404
+    owner = is_owner(request.user, submission)
+    return render(request, "submissions/detail.html", {
+        "submission": submission,
+        "timeline": submission_timeline(submission),
+        "can_submit": owner and can_move("submit", submission.status),
+        "can_withdraw": owner and can_move("withdraw", submission.status),
+        "can_share": owner and submission.status == SubmissionStatus.APPROVED,
+        "share_link": share_link_of(submission) if owner else None,
+        "refresh": submission.status in ACTIVE,
+        "kinds": MediaKind,
+    })
+
+
+_MOVES = {"submit": (submission_submit, "Submitted: the clip is queued for review."),
+          "withdraw": (submission_withdraw, "Withdrawn."),
+          "share": (share_create, "Your share link is ready."),
+          "unshare": (share_revoke, "The share link is revoked.")}
+
+
+@login_required
+@require_POST
+def move(request: HttpRequest, submission_id, action: str) -> HttpResponse:
+    submission = submission_visible_to(request.user, submission_id)
+    if submission is None or action not in _MOVES or not is_owner(request.user, submission):
+        raise Http404
+    service, done = _MOVES[action]
+    try:
+        service(actor=request.user, submission=submission)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return redirect("submissions:detail", submission.pk)
+
+
+def share_page(request: HttpRequest, token: str) -> HttpResponse:
+    link = share_link_live(token)
+    if link is None or link.submission.status != SubmissionStatus.APPROVED:
+        raise Http404
+    return render(request, "submissions/share.html", {"link": link, "submission": link.submission})
+
+
+def share_video(request: HttpRequest, token: str) -> HttpResponse:
+    link = share_link_live(token)
+    if (link is None or link.submission.status != SubmissionStatus.APPROVED
+            or not link.submission.watermarked):
+        raise Http404
+    # Only the watermarked rendition is ever public; never the original.
+    return media_response(request, link.submission.watermarked, MediaKind.WATERMARKED,
+                          label=str(link.submission.pk)[:8], public=True)

@@ -1,0 +1,152 @@
+"""Fixtures for clips: small real video files, eager tasks, an uploading tester."""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from config.celery_app import app as celery_app
+from submissions.generator import render_clip
+
+
+@pytest.fixture(scope="session")
+def clip_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("clips")
+
+
+def _render(folder: Path, name: str, **options) -> Path:
+    path = folder / name
+    if not path.exists():
+        render_clip(out_path=path, watermark_text="TEST", **options)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(clip_dir) -> Path:
+    """A valid 1 s 320x180 H.264 MP4."""
+    return _render(clip_dir, "tiny.mp4", prompt="a red fox at dawn", seed=7, duration_s=1,
+                   width=320, height=180)
+
+
+@pytest.fixture(scope="session")
+def long_clip(clip_dir) -> Path:
+    """A valid clip longer than a 2 s policy (tests lower the program's limit)."""
+    return _render(clip_dir, "long.mp4", prompt="a slow river", seed=3, duration_s=3,
+                   width=320, height=180, fps=12)
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def eager_tasks(settings):
+    """Run Celery tasks in-process as they are sent (on commit), whatever the broker."""
+    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager = celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
+
+
+# --- Given-state for the API, lifecycle, processing and page tests ----------------------------
+
+
+class MediaDirs:
+    """A test's own media root and scratch dir, and what is in them."""
+
+    def __init__(self, root: Path, scratch: Path) -> None:
+        self.root, self.scratch = root, scratch
+
+    def stored(self) -> list[str]:
+        """Every file the media storage holds, by storage name."""
+        return sorted(str(p.relative_to(self.root)) for p in self.root.rglob("*") if p.is_file())
+
+    def leftovers(self) -> list[str]:
+        """Everything left in the scratch dir (files and folders)."""
+        if not self.scratch.exists():
+            return []
+        return sorted(str(p.relative_to(self.scratch)) for p in self.scratch.rglob("*"))
+
+
+@pytest.fixture
+def media_dirs(settings, tmp_path) -> MediaDirs:
+    """Point MEDIA_ROOT and MEDIA_SCRATCH_DIR at empty folders for this test only."""
+    root, scratch = tmp_path / "media", tmp_path / "scratch"
+    root.mkdir()
+    settings.MEDIA_ROOT = root  # FileSystemStorage forgets its cached location on change
+    settings.MEDIA_SCRATCH_DIR = scratch
+    return MediaDirs(root, scratch)
+
+
+@pytest.fixture
+def make_clip(db, media_dirs):
+    """``make_clip(owner, status, original=path, **fields)``: a Submission row written directly
+    (no audit event), with ``path`` stored as its original when given."""
+    from core import clock
+    from submissions.models import Source, Submission
+    from submissions.storage import original_name, store
+
+    def make(owner, status="received", *, original: Path | None = None, **fields):
+        values = {"prompt": "a red fox at dawn", "source": Source.UPLOAD,
+                  "created_at": clock.now(), "cohort": owner.cohort}
+        if original is not None:
+            values.update(original=store(original_name("mp4"), original),
+                          sha256=sha256_of(original), size_bytes=original.stat().st_size)
+        values.update(fields)
+        return Submission.objects.create(owner=owner, status=status, **values)
+
+    return make
+
+
+@pytest.fixture
+def set_program(db):
+    """``set_program(**fields)``: write the program row's switch or policy directly."""
+    from accounts.models import Program
+    from accounts.selectors import program_get
+
+    def update(**fields) -> None:
+        program_get()
+        Program.objects.filter(pk=Program.SINGLETON_ID).update(**fields)
+
+    return update
+
+
+@pytest.fixture
+def submissions_state(db, media_dirs):
+    """``submissions_state()``: everything a submissions request may change (clips, share
+    links, the audit log, stored and scratch files), to compare before and after a refusal."""
+    from audit.models import Event
+    from submissions.models import ShareLink, Submission
+
+    def snapshot() -> dict:
+        return {
+            "submissions": list(Submission.objects.order_by("pk").values()),
+            "share_links": list(ShareLink.objects.order_by("pk").values()),
+            "events": list(Event.objects.order_by("id").values_list("id", "action")),
+            "stored": media_dirs.stored(),
+            "scratch": media_dirs.leftovers(),
+        }
+
+    return snapshot
+
+
+@pytest.fixture
+def submissions_api_routes():
+    """``{(url name, METHOD)}`` for every route of ``submissions.urls_api`` as served."""
+    from django.urls import URLResolver, get_resolver
+
+    found = set()
+
+    def walk(patterns, inside):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                module = getattr(entry.urlconf_name, "__name__", entry.urlconf_name)
+                walk(entry.url_patterns, inside or module == "submissions.urls_api")
+            elif inside:
+                view = entry.callback.view_class
+                found.update((entry.name, method.upper())
+                             for method in ("get", "post", "put", "patch", "delete")
+                             if hasattr(view, method))
+
+    walk(get_resolver().url_patterns, inside=False)
+    return found
