@@ -78,7 +78,7 @@ class SubmissionListCreateApi(APIView):
         self.upload_handler = None
         if request.method == "POST":
             self.upload_handler = StreamingHashUploadHandler(
-                request, max_bytes=media_policy().max_upload_bytes)
+                request, max_bytes=lambda: media_policy().max_upload_bytes)
             request.upload_handlers = [self.upload_handler]
         return super().initialize_request(request, *args, **kwargs)
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from django.core.files.uploadedfile import UploadedFile
@@ -48,11 +50,16 @@ class StreamingHashUploadHandler(FileUploadHandler):
 
     chunk_size = 1024 * 1024
 
-    def __init__(self, request=None, *, max_bytes: int):
+    def __init__(self, request=None, *, max_bytes: Callable[[], int]):
         super().__init__(request)
-        self.max_bytes = max_bytes
+        self._limit = max_bytes
         self.too_large = False
         self.received_files: list[ReceivedFile] = []
+
+    @cached_property
+    def max_bytes(self) -> int:
+        # Read when the body starts to arrive, not when the view is built.
+        return self._limit()
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):  # noqa: N803
         # Refuse up front when the request itself declares more than the limit allows
