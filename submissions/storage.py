@@ -36,10 +36,18 @@ def rendition_name(submission_id: uuid.UUID, attempt: int, filename: str) -> str
     return f"renditions/{submission_id}/{attempt}/{filename}"
 
 
+class _LocalFile(File):
+    """A file on local disk: a local storage on the same disk moves it instead of copying."""
+
+    def temporary_file_path(self) -> str:
+        return self.name
+
+
 def store(name: str, path: Path) -> str:
-    """Save a local file under ``name``; returns the name the storage used."""
+    """Save a local file under ``name`` (the file is moved when the storage is on the same
+    disk, so callers must not rely on it afterwards); returns the name the storage used."""
     with path.open("rb") as handle:
-        return media_storage().save(name, File(handle, name=path.name))
+        return media_storage().save(name, _LocalFile(handle, name=str(path)))
 
 
 def delete_quietly(*names: str) -> None:

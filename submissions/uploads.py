@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +23,7 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from submissions.storage import scratch_dir
 
 HEAD_BYTES = 512
+MAX_CHUNKS_WAITING = 8
 
 
 @dataclass
@@ -74,6 +77,10 @@ class StreamingHashUploadHandler(FileUploadHandler):
         self._handle = os.fdopen(descriptor, "w+b")
         self._path = Path(name)
         self._hash = hashlib.sha256()
+        # SHA-256 releases the GIL, so one helper thread hashes while this one parses and
+        # writes: hashing no longer costs upload throughput. One thread keeps chunk order.
+        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-hash")
+        self._pending: deque[Future] = deque()
         self._size = 0
         self._head = b""
 
@@ -87,11 +94,14 @@ class StreamingHashUploadHandler(FileUploadHandler):
             raise StopUpload(connection_reset=False)
         if len(self._head) < HEAD_BYTES:
             self._head += raw_data[: HEAD_BYTES - len(self._head)]
-        self._hash.update(raw_data)
+        self._pending.append(self._hasher.submit(self._hash.update, raw_data))
+        if len(self._pending) > MAX_CHUNKS_WAITING:
+            self._pending.popleft().result()  # bounds memory if hashing falls behind
         self._handle.write(raw_data)
         return None
 
     def file_complete(self, file_size):
+        self._hasher.shutdown(wait=True)
         self._handle.flush()
         self._handle.seek(0)
         received = ReceivedFile(path=self._path, size=self._size,
@@ -103,6 +113,9 @@ class StreamingHashUploadHandler(FileUploadHandler):
         self._abandon()
 
     def _abandon(self) -> None:
+        hasher = getattr(self, "_hasher", None)
+        if hasher is not None:
+            hasher.shutdown(wait=True, cancel_futures=True)
         handle = getattr(self, "_handle", None)
         if handle is not None and not handle.closed:
             handle.close()
