@@ -72,6 +72,17 @@ class SubmissionListCreateApi(APIView):
             return [permission() for permission in roles_required(Role.TESTER)]
         return [permission() for permission in VIEWERS]
 
+    upload_handler: StreamingHashUploadHandler | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            # Whatever happened (refused by CSRF, role or program state after the body was
+            # read, or stored), no scratch file outlives the request.
+            if self.upload_handler is not None:
+                self.upload_handler.discard_all()
+
     def initialize_request(self, request, *args, **kwargs):
         # Installed before anything reads the body: the CSRF check of a session request
         # reads request.POST, which would otherwise parse the upload with Django's defaults.
@@ -100,18 +111,14 @@ class SubmissionListCreateApi(APIView):
                    responses={201: s.CreatedOutput, **errors(400, 401, 403, 409, 413)})
     def post(self, request: Request) -> Response:
         handler = self.upload_handler
-        try:
-            data = s.UploadInput(data=request.data)
-            if handler.too_large:
-                raise UploadTooLarge(f"The file is larger than the program's limit of "
-                                     f"{media_policy().max_upload_bytes // (1024 * 1024)} MB.")
-            data.is_valid(raise_exception=True)
-            upload = data.validated_data["file"].received
-            submission = submission_upload(
-                actor=request.user, upload=upload, prompt=data.validated_data["prompt"],
-                title=data.validated_data["title"], submit=data.validated_data["submit"])
-        finally:
-            handler.discard_all()
+        data = s.UploadInput(data=request.data)
+        if handler.too_large:
+            raise UploadTooLarge(handler.max_bytes)
+        data.is_valid(raise_exception=True)
+        submission = submission_upload(
+            actor=request.user, upload=data.validated_data["file"].received,
+            prompt=data.validated_data["prompt"], title=data.validated_data["title"],
+            submit=data.validated_data["submit"])
         return Response({"id": submission.pk, "status": submission.status},
                         status=status.HTTP_201_CREATED)
 

@@ -20,6 +20,10 @@ register("submission.submitted", subject=_SUBJECT,
 register("submission.processing_started", subject=_SUBJECT,
          description="A worker started processing the clip (probe, policy, renditions).",
          fields={"attempt": "1 for the first attempt; more when a worker took over."})
+register("submission.processing_interrupted", subject=_SUBJECT,
+         description="An attempt hit a transient fault (storage or database) and handed the clip "
+                     "back to the queue; the task retries it.",
+         fields={"attempt": "The interrupted attempt.", "error": "The kind of fault."})
 register("submission.processed", subject=_SUBJECT,
          description="Processing succeeded; the clip entered the review queue.",
          fields={"attempt": "The attempt that succeeded.",

@@ -13,7 +13,9 @@ from submissions.services.lifecycle import (
 
 
 class UploadInput(serializers.Serializer):
-    file = serializers.FileField(help_text="The clip (MP4, MOV, MKV or WebM).")
+    # Empty files pass here so the service refuses them as media.unsupported_type.
+    file = serializers.FileField(help_text="The clip (MP4, MOV, MKV or WebM).",
+                                 allow_empty_file=True)
     prompt = serializers.CharField(max_length=MAX_PROMPT)
     title = serializers.CharField(max_length=MAX_TITLE, required=False, allow_blank=True,
                                   default="")

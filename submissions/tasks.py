@@ -26,6 +26,12 @@ def submission_process(submission_id: str) -> None:
         return
     try:
         processing.processing_run(attempt)
+    except TRANSIENT as fault:
+        try:
+            processing.processing_interrupt(attempt, type(fault).__name__)
+        except TRANSIENT:
+            logger.warning("could not hand back %s; the sweep will", submission_id)
+        raise  # Celery retries it, with backoff, a bounded number of times
     except SoftTimeLimitExceeded:
         processing.processing_fail(attempt, "media.processing_timeout",
                                    "Processing this clip took too long. Try a shorter or "

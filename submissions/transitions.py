@@ -13,6 +13,8 @@ TRANSITIONS: dict[str, tuple[frozenset[S], S]] = {
     # PROCESSING → PROCESSING: a worker takes over an attempt whose worker died.
     "start_processing": (frozenset({S.RECEIVED, S.PROCESSING}), S.PROCESSING),
     "finish_processing": (frozenset({S.PROCESSING}), S.PENDING_REVIEW),
+    # A transient fault (storage, database) hands the clip back for the task's retry.
+    "interrupt_processing": (frozenset({S.PROCESSING}), S.RECEIVED),
     "fail_processing": (frozenset({S.RECEIVED, S.PROCESSING}), S.FAILED),
     "withdraw": (frozenset({S.GENERATING, S.DRAFT, S.RECEIVED, S.PROCESSING, S.PENDING_REVIEW,
                             S.FAILED}), S.WITHDRAWN),

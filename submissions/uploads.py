@@ -20,6 +20,7 @@ from pathlib import Path
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 
+from submissions.errors import UploadTooLarge
 from submissions.storage import scratch_dir
 
 HEAD_BYTES = 512
@@ -69,7 +70,7 @@ class StreamingHashUploadHandler(FileUploadHandler):
         # (a little slack for the multipart envelope and the other fields).
         if content_length and content_length > self.max_bytes + 64 * 1024:
             self.too_large = True
-            raise StopUpload(connection_reset=True)
+            raise UploadTooLarge(self.max_bytes)  # answered 413 before reading the body
 
     def new_file(self, field_name, *args, **kwargs):
         super().new_file(field_name, *args, **kwargs)

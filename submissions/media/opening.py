@@ -75,7 +75,9 @@ def open_options(policy: MediaPolicy) -> dict[str, str]:
 class Media:
     """An opened clip: the container, its kind, and the streams we use."""
 
+    path: str
     kind: str
+    policy: MediaPolicy
     container: InputContainer
     video: VideoStream
     audio: AudioStream | None
@@ -102,15 +104,21 @@ class Media:
         return self._duration_from_packets()
 
     def _duration_from_packets(self) -> float:
+        # A second, equally guarded reader: this one stays where it is, since a file without
+        # an index (the case here) may not be able to seek back.
         first = last = None
-        for packet in packets(self, self.video):
-            if packet.pts is None:
-                continue
-            end = packet.pts + (packet.duration or 0)
-            first = packet.pts if first is None else min(first, packet.pts)
-            last = end if last is None else max(last, end)
-        with translating():
-            self.container.seek(0)
+        with open(self.path, "rb") as handle:
+            container = open_container(handle, self.kind, self.policy)
+            try:
+                video = container.streams[self.video.index]
+                for packet in packets(container, video):
+                    if packet.pts is None:
+                        continue
+                    end = packet.pts + (packet.duration or 0)
+                    first = packet.pts if first is None else min(first, packet.pts)
+                    last = end if last is None else max(last, end)
+            finally:
+                container.close()
         if first is None:
             raise unreadable("it contains no pictures")
         return float((last - first) * self.video.time_base)
@@ -155,7 +163,7 @@ def open_media(path: str | os.PathLike, policy: MediaPolicy) -> Iterator[Media]:
         handle.seek(0)
         container = open_container(handle, kind, policy)
         try:
-            yield _select_streams(kind, container, size)
+            yield _select_streams(os.fspath(path), kind, policy, container, size)
         finally:
             container.close()
 
@@ -178,13 +186,14 @@ def refuse_nested_open(url: str, flags: int, options: dict) -> None:
                                        "Upload a self-contained video file.")
 
 
-def _select_streams(kind: str, container: InputContainer, size: int) -> Media:
+def _select_streams(path: str, kind: str, policy: MediaPolicy, container: InputContainer,
+                    size: int) -> Media:
     videos = [stream for stream in container.streams.video
               if not stream.disposition & Disposition.attached_pic]
     if not videos:
         raise MediaError(NO_VIDEO_STREAM, "This file has no video track.")
     audios = list(container.streams.audio)
-    return Media(kind=kind, container=container, video=videos[0],
+    return Media(path=path, kind=kind, policy=policy, container=container, video=videos[0],
                  audio=audios[0] if audios else None, size_bytes=size)
 
 
@@ -231,9 +240,10 @@ def translating(diagnose: Callable[[], MediaError | None] | None = None) -> Iter
         raise (better or unreadable()) from error
 
 
-def packets(media: Media, *streams) -> Iterator[av.Packet]:
+def packets(source: Media | InputContainer, *streams) -> Iterator[av.Packet]:
     """``container.demux`` with failures translated."""
-    iterator = media.container.demux(*streams)
+    container = source.container if isinstance(source, Media) else source
+    iterator = container.demux(*streams)
     while True:
         with translating():
             packet = next(iterator, None)

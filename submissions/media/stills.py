@@ -40,7 +40,9 @@ def make_contact_sheet(path: str | os.PathLike, out_path: str | os.PathLike,
 
     The sheet measures ``columns * tile_w + (columns + 1) * 4`` by
     ``rows * tile_h + (rows + 1) * 4`` pixels, where the tile is the first frame's upright
-    size scaled to 320 px wide (``tile_size``)."""
+    size scaled down to at most 320 px wide, even numbers (``tile_size``)."""
+    if not (1 <= columns <= 10 and 1 <= rows <= 10):
+        raise ValueError("columns and rows must be between 1 and 10")
     count = columns * rows
     with writing(out_path):
         with open_media(path, policy) as media:
@@ -91,6 +93,8 @@ def still(frame: VideoFrame, max_width: int) -> Image.Image:
     """The frame as an upright RGB image at most ``max_width`` wide (swscale does the
     scaling and the colour conversion in one pass; Pillow only turns it upright)."""
     rotation = round(frame.rotation) % 360
+    if rotation not in (0, 90, 180, 270):
+        rotation = 0  # a skewed display matrix: show the picture as stored
     width, height = tile_size(frame.width, frame.height, rotation, max_width)
     if rotation % 180:
         width, height = height, width

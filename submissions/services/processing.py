@@ -23,6 +23,7 @@ from django.db.models import Q
 import audit
 from core import clock
 from submissions import media
+from submissions.errors import too_large_message
 from submissions.models import Submission, SubmissionStatus
 from submissions.selectors import media_policy
 from submissions.storage import delete_quietly, fetch_to, local_workdir, rendition_name, store
@@ -87,7 +88,8 @@ def processing_run(attempt: Attempt) -> None:
                    "watermarked": folder / "watermarked.mp4"}
         try:
             if attempt.size_bytes and attempt.size_bytes > policy.max_upload_bytes:
-                raise media.MediaError("media.too_large", _too_large(policy.max_upload_bytes))
+                raise media.MediaError("media.too_large",
+                                       too_large_message(policy.max_upload_bytes))
             with source.open("rb") as handle:
                 media.sniff(handle.read(512))
             facts = media.probe(source, policy)
@@ -107,10 +109,6 @@ def processing_run(attempt: Attempt) -> None:
         raise
     if not applied:
         delete_quietly(*names.values())
-
-
-def _too_large(limit: int) -> str:
-    return f"The file is larger than the program's limit of {limit // (1024 * 1024)} MB."
 
 
 def _store_outputs(attempt: Attempt, outputs: dict[str, Path]) -> dict[str, str]:
@@ -148,6 +146,20 @@ def processing_finish(attempt: Attempt, facts: dict, names: dict[str, str]) -> b
         audit.record("submission.processed", actor=WORKER, subject=submission, data={
             "attempt": attempt.number, "media": facts,
             "processing_s": round(time.monotonic() - attempt.started, 3)})
+    return True
+
+
+def processing_interrupt(attempt: Attempt, error: str) -> bool:
+    """Hand a live attempt back (``received``) after a transient fault, so the task's retry
+    can start the next attempt at once instead of waiting for the attempt to go stale."""
+    with transaction.atomic():
+        submission = _live(attempt)
+        if submission is None:
+            return False
+        submission.status = target_of("interrupt_processing", submission.status)
+        submission.save(update_fields=["status"])
+        audit.record("submission.processing_interrupted", actor=WORKER, subject=submission,
+                     data={"attempt": attempt.number, "error": error})
     return True
 
 

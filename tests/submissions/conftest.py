@@ -82,16 +82,22 @@ def media_dirs(settings, tmp_path) -> MediaDirs:
 def make_clip(db, media_dirs):
     """``make_clip(owner, status, original=path, **fields)``: a Submission row written directly
     (no audit event), with ``path`` stored as its original when given."""
+    from django.core.files.base import ContentFile
+
     from core import clock
     from submissions.models import Source, Submission
-    from submissions.storage import original_name, store
+    from submissions.storage import media_storage, original_name
 
     def make(owner, status="received", *, original: Path | None = None, **fields):
         values = {"prompt": "a red fox at dawn", "source": Source.UPLOAD,
                   "created_at": clock.now(), "cohort": owner.cohort}
         if original is not None:
-            values.update(original=store(original_name("mp4"), original),
-                          sha256=sha256_of(original), size_bytes=original.stat().st_size)
+            # A copy of the bytes: storage.store() may move a local file, and ``original``
+            # is a session fixture other tests read too.
+            content = original.read_bytes()
+            values.update(original=media_storage().save(original_name("mp4"),
+                                                        ContentFile(content)),
+                          sha256=sha256_of(original), size_bytes=len(content))
         values.update(fields)
         return Submission.objects.create(owner=owner, status=status, **values)
 

@@ -59,11 +59,13 @@ CASE_NAMES = (
     "uhd_4k", "too_large", "declared_8000x8000", "switches_to_8000x8000", "hls_playlist",
     "ffconcat_script", "avi_renamed", "mkv_renamed", "mov_renamed", "webm_vp9_opus_renamed",
     "hevc", "av1", "mpeg4_part2", "rotated_portrait", "odd_size_vp9", "polyglot_html",
-    "polyglot_zip", "declares_1s_runs_3s",
+    "polyglot_zip", "declares_1s_runs_3s", "webm_streamed_no_duration",
+    "size_changes_midstream",
 )
 ACCEPTED_NAMES = (
     "valid_h264", "valid_h264_aac", "mkv_renamed", "mov_renamed", "webm_vp9_opus_renamed",
     "hevc", "av1", "rotated_portrait", "odd_size_vp9", "polyglot_html", "polyglot_zip",
+    "webm_streamed_no_duration", "size_changes_midstream",
 )
 
 
@@ -176,6 +178,16 @@ def build_corpus(directory: Path) -> list[Case]:
             "a 3 s MP4 whose mvhd, tkhd and mdhd claim 1 s, under a 2 s policy: only "
             "decoding finds the truth", MediaPolicy(max_duration_s=2))
 
+    _streamed_webm(path("webm_streamed_no_duration"))
+    accepted("webm_streamed_no_duration",
+             "VP9 WebM written to a non-seekable sink, as a browser's MediaRecorder does: "
+             "no duration and no index in the headers", kind="webm")
+
+    _size_change(path("size_changes_midstream"))
+    accepted("size_changes_midstream",
+             "H.264 that switches from 320x180 to 256x144 at 1 s (a new in-band SPS): the "
+             "rendition keeps 320x180")
+
     assert tuple(case.name for case in cases) == CASE_NAMES
     assert tuple(case.name for case in cases if case.expected == ACCEPTED) == ACCEPTED_NAMES
     return cases
@@ -223,6 +235,36 @@ def _encode(path: Path, *, container: str = "mp4", codec: str = "libx264",
             for frame in _silence(sound.codec_context.sample_rate, seconds):
                 output.mux(sound.encode(frame))
             output.mux(sound.encode(None))
+
+
+class _Unseekable(io.RawIOBase):
+    """A write-only sink that cannot seek back, so muxers cannot fill in their headers."""
+
+    def __init__(self, target) -> None:
+        self.target = target
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def write(self, data) -> int:
+        return self.target.write(data)
+
+
+def _streamed_webm(path: Path) -> None:
+    with path.open("wb") as target, av.open(_Unseekable(target), "w", format="webm") as output:
+        video = output.add_stream("libvpx-vp9", rate=24)
+        video.width, video.height, video.pix_fmt = 320, 180, "yuv420p"
+        video.options = {"deadline": "realtime", "cpu-used": "8"}
+        pictures = render_frames(prompt="streamed", seed=3, duration_s=2, width=320,
+                                 height=180, watermark_text="CORPUS")
+        for index, picture in enumerate(pictures):
+            frame = VideoFrame.from_image(picture)
+            frame.pts = index
+            output.mux(video.encode(frame))
+        output.mux(video.encode(None))
 
 
 def _add_audio(output, codec: str):
@@ -304,7 +346,32 @@ def _h264_with_sps_size(path: Path, *, mutate_sps: tuple[int, ...],
     for number in sorted(mutate_sps, reverse=True):
         start, end = sps_units[number]
         stream[start:end] = _resized_sps(bytes(stream[start:end]), width_mbs, height_mbs)
-    with av.open(io.BytesIO(bytes(stream)), format="h264") as source, \
+    _remux_annexb(bytes(stream), path)
+
+
+def _annexb(size: tuple[int, int], frames: int, seed: int) -> bytes:
+    raw = io.BytesIO()
+    with av.open(raw, "w", format="h264") as output:
+        video = output.add_stream("libx264", rate=24)
+        video.width, video.height, video.pix_fmt = *size, "yuv420p"
+        video.options = {"preset": "veryfast", "x264-params": "bframes=0"}
+        pictures = render_frames(prompt="size change", seed=seed, duration_s=frames / 24,
+                                 width=size[0], height=size[1], watermark_text="CORPUS")
+        for index, picture in enumerate(pictures):
+            frame = VideoFrame.from_image(picture)
+            frame.pts = index
+            output.mux(video.encode(frame))
+        output.mux(video.encode(None))
+    return raw.getvalue()
+
+
+def _size_change(path: Path) -> None:
+    """Two H.264 streams back to back in one MP4 track: 320x180 then 256x144."""
+    _remux_annexb(_annexb((320, 180), 24, 1) + _annexb((256, 144), 24, 2), path)
+
+
+def _remux_annexb(stream: bytes, path: Path) -> None:
+    with av.open(io.BytesIO(stream), format="h264") as source, \
             av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as output:
         video_in = source.streams.video[0]
         video_out = output.add_stream_from_template(video_in)
