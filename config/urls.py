@@ -12,6 +12,7 @@ from submissions import views as submission_views
 api_v1 = [
     path("", include("accounts.urls_api")),
     path("", include("submissions.urls_api")),
+    path("", include("review.urls_api")),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
 ]
 

@@ -25,7 +25,8 @@ register("submission.processing_interrupted", subject=_SUBJECT,
                      "back to the queue; the task retries it.",
          fields={"attempt": "The interrupted attempt.", "error": "The kind of fault."})
 register("submission.processed", subject=_SUBJECT,
-         description="Processing succeeded; the clip entered the review queue.",
+         description="Processing succeeded; the clip entered the review queue (its queue "
+                     "entry: waiting time runs from here).",
          fields={"attempt": "The attempt that succeeded.",
                  "media": "Probed facts: container, video_codec, width, height, fps, "
                           "duration_s, has_audio, audio_codec.",

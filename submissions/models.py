@@ -61,6 +61,9 @@ class Submission(models.Model):
     processing_started_at = models.DateTimeField(null=True, blank=True)
     # When the processing task was last sent; the sweep re-sends it if it was lost.
     queued_at = models.DateTimeField(null=True, blank=True)
+    # The clip's place in the review queue: when it (re-)entered, and how urgent it is.
+    review_entered_at = models.DateTimeField(null=True, blank=True)
+    review_priority = models.SmallIntegerField(default=0)
 
     created_at = models.DateTimeField()
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -73,6 +76,8 @@ class Submission(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="submission_owner_recent"),
             models.Index(fields=["status", "queued_at"], name="submission_sweep"),
+            models.Index(fields=["status", "-review_priority", "review_entered_at"],
+                         name="submission_review_queue"),
         ]
 
     def __str__(self) -> str:

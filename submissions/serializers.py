@@ -66,7 +66,7 @@ class UrlsOutput(serializers.Serializer):
     watermarked = serializers.URLField(allow_null=True)
 
 
-class DecisionOutput(serializers.Serializer):
+class EffectiveDecisionOutput(serializers.Serializer):
     outcome = serializers.CharField()
     reasons = serializers.ListField(child=serializers.CharField())
     note_to_tester = serializers.CharField()
@@ -110,11 +110,19 @@ class SubmissionOutput(serializers.Serializer):
             for kind in MediaKind
         }
 
-    def get_decision(self, submission) -> DecisionOutput(allow_null=True):
-        return None  # decisions arrive with the review queue
+    # Decisions and appeals are the review app's rows, read through their relations to the
+    # clip. A blind second opinion must not see the first decision.
+    def get_decision(self, submission) -> EffectiveDecisionOutput(allow_null=True):
+        if self.context.get("blind"):
+            return None
+        decision = submission.decisions.filter(is_effective=True).first()
+        if decision is None:
+            return None
+        return {"outcome": decision.outcome, "reasons": decision.reasons,
+                "note_to_tester": decision.note_to_tester, "decided_at": decision.decided_at}
 
     def get_appealed(self, submission) -> bool:
-        return False
+        return hasattr(submission, "appeal")
 
 
 class ShareOutput(serializers.Serializer):

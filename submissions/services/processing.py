@@ -138,11 +138,12 @@ def processing_finish(attempt: Attempt, facts: dict, names: dict[str, str]) -> b
         if submission is None:
             return False
         submission.status = target_of("finish_processing", submission.status)
-        submission.processed_at = clock.now()
+        submission.processed_at = submission.review_entered_at = clock.now()
         submission.media_facts = facts
         for field, name in names.items():
             setattr(submission, field, name)
-        submission.save(update_fields=["status", "processed_at", "media_facts", *names])
+        submission.save(update_fields=["status", "processed_at", "review_entered_at",
+                                       "media_facts", *names])
         audit.record("submission.processed", actor=WORKER, subject=submission, data={
             "attempt": attempt.number, "media": facts,
             "processing_s": round(time.monotonic() - attempt.started, 3)})

@@ -1,51 +1,15 @@
-"""Fixtures for clips: small real video files, eager tasks, an uploading tester."""
+"""Fixtures for clips (the clip files and eager tasks are in tests/conftest.py)."""
 
 import hashlib
 from pathlib import Path
 
 import pytest
 
-from config.celery_app import app as celery_app
-from submissions.generator import render_clip
-
-
-@pytest.fixture(scope="session")
-def clip_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("clips")
-
-
-def _render(folder: Path, name: str, **options) -> Path:
-    path = folder / name
-    if not path.exists():
-        render_clip(out_path=path, watermark_text="TEST", **options)
-    return path
-
-
-@pytest.fixture(scope="session")
-def tiny_clip(clip_dir) -> Path:
-    """A valid 1 s 320x180 H.264 MP4."""
-    return _render(clip_dir, "tiny.mp4", prompt="a red fox at dawn", seed=7, duration_s=1,
-                   width=320, height=180)
-
-
-@pytest.fixture(scope="session")
-def long_clip(clip_dir) -> Path:
-    """A valid clip longer than a 2 s policy (tests lower the program's limit)."""
-    return _render(clip_dir, "long.mp4", prompt="a slow river", seed=3, duration_s=3,
-                   width=320, height=180, fps=12)
-
 
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture
-def eager_tasks(settings):
-    """Run Celery tasks in-process as they are sent (on commit), whatever the broker."""
-    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager = celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
 
 
 # --- Given-state for the API, lifecycle, processing and page tests ----------------------------

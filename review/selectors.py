@@ -1,0 +1,122 @@
+"""Reads with a rule in them: who may take which item, in what order; queue figures."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet
+
+from accounts.models import Role, User
+from accounts.permissions import has_role
+from review.models import (
+    Appeal,
+    Claim,
+    Decision,
+    Escalation,
+    ReasonCode,
+    SecondOpinion,
+    TaxonomyVersion,
+    Track,
+)
+from submissions.models import Submission, SubmissionStatus
+
+
+def can_review(user: User) -> bool:
+    return has_role(user, Role.MODERATOR) or has_role(user, Role.PROGRAM_ADMIN)
+
+
+def reasons_active() -> QuerySet[ReasonCode]:
+    return ReasonCode.objects.filter(is_active=True)
+
+
+def taxonomy_current() -> TaxonomyVersion | None:
+    return TaxonomyVersion.objects.order_by("-number").first()
+
+
+def _live_claim(now: datetime):
+    return Claim.objects.filter(submission=OuterRef("pk"), ended_at__isnull=True,
+                                expires_at__gt=now)
+
+
+def _open_escalation():
+    return Escalation.objects.filter(submission=OuterRef("pk"), resolved_at__isnull=True)
+
+
+def clips_claimable_by(user: User, now: datetime) -> QuerySet[Submission]:
+    """Clips waiting for review that ``user`` may take, in queue order: escalations first
+    (program admins only), then appeals, then first reviews, oldest first. Never the user's
+    own clip, nor one they already decided, nor one under a live lease."""
+    moderator, admin = has_role(user, Role.MODERATOR), has_role(user, Role.PROGRAM_ADMIN)
+    queryset = (
+        Submission.objects.filter(status=SubmissionStatus.PENDING_REVIEW)
+        .exclude(owner=user)
+        .exclude(Exists(_live_claim(now)))
+        .exclude(Exists(Decision.objects.filter(submission=OuterRef("pk"), moderator=user)))
+        .annotate(escalated=Exists(_open_escalation()))
+    )
+    if not admin:
+        queryset = queryset.filter(escalated=False)
+    if not moderator:
+        queryset = queryset.filter(escalated=True)
+    return queryset.order_by("-escalated", "-review_priority", "review_entered_at", "pk")
+
+
+def second_opinions_claimable_by(user: User, now: datetime) -> QuerySet[SecondOpinion]:
+    if not has_role(user, Role.MODERATOR):
+        return SecondOpinion.objects.none()
+    live = Claim.objects.filter(submission=OuterRef("submission"), ended_at__isnull=True,
+                                expires_at__gt=now)
+    mine = Decision.objects.filter(submission=OuterRef("submission"), moderator=user)
+    return (SecondOpinion.objects.filter(decision__isnull=True)
+            .exclude(submission__owner=user).exclude(Exists(live)).exclude(Exists(mine))
+            .order_by("created_at", "pk"))
+
+
+def track_of(submission: Submission) -> Track:
+    if Escalation.objects.filter(submission=submission, resolved_at__isnull=True).exists():
+        return Track.ESCALATION
+    if Appeal.objects.filter(submission=submission, decision__isnull=True).exists():
+        return Track.APPEAL
+    return Track.PRIMARY
+
+
+def effective_decision(submission: Submission) -> Decision | None:
+    return submission.decisions.filter(is_effective=True).first()
+
+
+def sampled_for_second_opinion(submission: Submission, rate: float) -> bool:
+    """A deterministic draw per clip, so a simulation with the same seed samples the same."""
+    digest = hashlib.sha256(f"{submission.pk}:second-opinion".encode()).hexdigest()
+    return int(digest[:8], 16) / 0x100000000 < rate
+
+
+def owner_history(submission: Submission) -> dict[str, int]:
+    """How many clips the clip's owner has had decided, for the moderator's context."""
+    clips = Submission.objects.filter(owner_id=submission.owner_id).exclude(pk=submission.pk)
+    return {
+        "submissions": clips.count(),
+        "approved": clips.filter(status=SubmissionStatus.APPROVED).count(),
+        "rejected": clips.filter(status=SubmissionStatus.REJECTED).count(),
+    }
+
+
+def queue_summary(now: datetime) -> dict[str, Any]:
+    waiting = (Submission.objects.filter(status=SubmissionStatus.PENDING_REVIEW)
+               .exclude(Exists(_live_claim(now))))
+    live_second = Claim.objects.filter(second_opinion=OuterRef("pk"), ended_at__isnull=True,
+                                       expires_at__gt=now)
+    second = SecondOpinion.objects.filter(decision__isnull=True).exclude(Exists(live_second))
+    oldest = waiting.aggregate(oldest=Min("review_entered_at"))["oldest"]
+    return {
+        "pending": waiting.count() + second.count(),
+        "claimed": Claim.objects.filter(ended_at__isnull=True, expires_at__gt=now).count(),
+        "oldest_wait_s": round((now - oldest).total_seconds()) if oldest else None,
+        "escalated": Escalation.objects.filter(resolved_at__isnull=True).count(),
+        "second_opinions": second.count(),
+    }
+
+
+def claims_expired(now: datetime) -> QuerySet[Claim]:
+    return Claim.objects.filter(Q(ended_at__isnull=True) & Q(expires_at__lte=now))
