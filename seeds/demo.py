@@ -11,6 +11,7 @@ from accounts.selectors import program_get
 from accounts.services.invitations import invitation_create, invitation_redeem
 from accounts.services.users import cohort_create, terms_accept, user_create
 from audit import SystemActor
+from submissions.models import Submission
 
 SEED_ACTOR = SystemActor("seed")
 
@@ -51,12 +52,14 @@ PROMPTS = [
 ]
 
 
-def seed_clips(tester: User, count: int, offset: int) -> None:
+def seed_clips(tester: User, count: int, offset: int) -> list[Submission]:
     """Give a tester ``count`` generated clips: the first stays a draft, the others are
-    submitted, so the worker fills the review queue. Rendered here, processed by the worker."""
+    submitted and processed here (the worker would find them done). Returns the submitted."""
     from submissions.services.generation import submission_render
     from submissions.services.lifecycle import submission_generate, submission_submit
+    from submissions.services.processing import processing_run, processing_start
 
+    submitted = []
     for index in range(count):
         prompt = PROMPTS[(offset + index) % len(PROMPTS)]
         submission = submission_generate(actor=tester, prompt=prompt, duration_s=3,
@@ -65,6 +68,35 @@ def seed_clips(tester: User, count: int, offset: int) -> None:
         if index > 0:
             submission.refresh_from_db()
             submission_submit(actor=tester, submission=submission)
+            attempt = processing_start(submission.pk)
+            if attempt is not None:
+                processing_run(attempt)
+                submitted.append(submission)
+    return submitted
+
+
+# (reviewer, outcome, reasons), taken in queue order; the remaining clips stay waiting.
+DEMO_DECISIONS = [
+    ("mod-ada", "approve", []),
+    ("mod-ada", "reject", ["quality"]),
+    ("mod-bo", "escalate", []),
+]
+
+
+def seed_reviews() -> None:
+    """Decide the first clips in the queue so the demo shows every state: approved,
+    rejected, escalated to the program admins, and clips still waiting."""
+    from review.services.claims import claim_next
+    from review.services.decisions import decision_record
+    from review.services.taxonomy import taxonomy_install_defaults
+
+    taxonomy_install_defaults()
+    for reviewer, outcome, reasons in DEMO_DECISIONS:
+        moderator = User.objects.get(username=reviewer)
+        claim = claim_next(actor=moderator)
+        if claim is not None:
+            decision_record(actor=moderator, claim_id=claim.pk, outcome=outcome,
+                            reasons=reasons)
 
 
 def seed_demo(*, password: str, clips_per_tester: int = 0) -> list[DemoLogin]:
@@ -90,6 +122,7 @@ def seed_demo(*, password: str, clips_per_tester: int = 0) -> list[DemoLogin]:
 
     # Everyone else joins the way real people do: the admin invites, they redeem.
     people = STAFF[1:] + [(username, Role.TESTER, cohort) for username, cohort in TESTERS]
+    submitted: list[Submission] = []
     for offset, (username, role, cohort) in enumerate(people):
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -98,6 +131,8 @@ def seed_demo(*, password: str, clips_per_tester: int = 0) -> list[DemoLogin]:
                                              email=f"{username}@example.org",
                                              password=password, accept_terms=True)
         if role == Role.TESTER and not user.submissions.exists():
-            seed_clips(user, clips_per_tester, offset)
+            submitted += seed_clips(user, clips_per_tester, offset)
         logins.append(DemoLogin(username, role, cohort))
+    if submitted:
+        seed_reviews()
     return logins

@@ -127,17 +127,23 @@ def test_seed_gives_each_tester_generated_clips_for_the_queue(db):
     # when
     call_command("seed", clips=2)
 
-    # then each of the five testers has a draft and a submitted clip, rendered for real
+    # then each of the five testers has a draft and a submitted clip, rendered and processed
+    # for real, and the moderators decided the first three in the queue
+    from review.models import Escalation
     from submissions.models import Submission
 
-    rows = list(Submission.objects.order_by("owner__username", "created_at")
-                .values_list("owner__username", "status", "source"))
-    assert rows == [(name, status, "generated") for name in ["rex", "rosa", "tara", "tess", "theo"]
-                    for status in ("draft", "received")]
+    rows = list(Submission.objects.filter(submitted_at__isnull=False)
+                .order_by("review_entered_at").values_list("owner__username", "status"))
+    assert rows == [("tess", "approved"), ("theo", "rejected"), ("tara", "pending_review"),
+                    ("rosa", "pending_review"), ("rex", "pending_review")]
+    assert Submission.objects.filter(submitted_at__isnull=True, status="draft").count() == 5
+    assert list(Escalation.objects.values_list("submission__owner__username", flat=True)) == [
+        "tara"]
     assert all(Submission.objects.values_list("sha256", flat=True))
     counts = Counter(Event.objects.values_list("action", flat=True))
     assert (counts["submission.created"], counts["submission.generated"],
-            counts["submission.submitted"]) == (10, 10, 5)
+            counts["submission.submitted"], counts["submission.processed"],
+            counts["review.decided"]) == (10, 10, 5, 5, 3)
 
     # and running it again makes no more clips
     call_command("seed", clips=2)
