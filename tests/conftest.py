@@ -200,10 +200,9 @@ def csrf_token():
     return token
 
 
-@pytest.fixture
-def accounts_api_routes():
-    """``{(url name, METHOD)}`` for every route of ``accounts.urls_api`` as the URL resolver
-    serves it, so a new route or method shows up in the tests that enumerate them."""
+def api_routes(urlconf: str) -> set[tuple[str, str]]:
+    """``{(url name, METHOD)}`` for every route of the URL module ``urlconf`` as the URL
+    resolver serves it, so a new route or method shows up in the tests that enumerate them."""
     from django.urls import URLResolver, get_resolver
 
     found = set()
@@ -212,7 +211,7 @@ def accounts_api_routes():
         for entry in patterns:
             if isinstance(entry, URLResolver):
                 module = getattr(entry.urlconf_name, "__name__", entry.urlconf_name)
-                walk(entry.url_patterns, inside or module == "accounts.urls_api")
+                walk(entry.url_patterns, inside or module == urlconf)
             elif inside:
                 view = entry.callback.view_class
                 found.update((entry.name, method.upper())
@@ -221,6 +220,11 @@ def accounts_api_routes():
 
     walk(get_resolver().url_patterns, inside=False)
     return found
+
+
+@pytest.fixture
+def accounts_api_routes():
+    return api_routes("accounts.urls_api")
 
 
 # --- A real Celery worker ----------------------------------------------------------------

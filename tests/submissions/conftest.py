@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import api_routes
+
 
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -102,21 +104,4 @@ def submissions_state(db, media_dirs):
 
 @pytest.fixture
 def submissions_api_routes():
-    """``{(url name, METHOD)}`` for every route of ``submissions.urls_api`` as served."""
-    from django.urls import URLResolver, get_resolver
-
-    found = set()
-
-    def walk(patterns, inside):
-        for entry in patterns:
-            if isinstance(entry, URLResolver):
-                module = getattr(entry.urlconf_name, "__name__", entry.urlconf_name)
-                walk(entry.url_patterns, inside or module == "submissions.urls_api")
-            elif inside:
-                view = entry.callback.view_class
-                found.update((entry.name, method.upper())
-                             for method in ("get", "post", "put", "patch", "delete")
-                             if hasattr(view, method))
-
-    walk(get_resolver().url_patterns, inside=False)
-    return found
+    return api_routes("submissions.urls_api")
