@@ -20,6 +20,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="home", permanent=False)),
     path("home/", account_views.home, name="home"),
     path("", include("accounts.urls")),
+    path("", include("review.urls")),  # before submissions.urls (see review/urls.py)
     path("", include("submissions.urls")),
     path("s/<str:token>/", submission_views.share_page, name="share-page"),
     path("s/<str:token>/video/", submission_views.share_video, name="share-video"),

@@ -43,13 +43,21 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
     return body
 
 
+def _messages(detail: Any) -> list[str]:
+    """Plain messages from DRF's error detail, however nested (a list field reports
+    ``{index: [errors]}``; a nested serializer ``{field: [errors]}``)."""
+    if isinstance(detail, dict):
+        return [message if isinstance(key, int) else f"{key}: {message}"
+                for key, value in detail.items() for message in _messages(value)]
+    if isinstance(detail, list | tuple):
+        return [message for item in detail for message in _messages(item)]
+    return [str(detail)]
+
+
 def _flatten_fields(detail: Any) -> dict[str, list[str]]:
     if isinstance(detail, dict):
-        return {
-            str(name): [str(m) for m in (msgs if isinstance(msgs, list) else [msgs])]
-            for name, msgs in detail.items()
-        }
-    return {"non_field_errors": [str(m) for m in detail]}
+        return {str(name): _messages(messages) for name, messages in detail.items()}
+    return {"non_field_errors": _messages(detail)}
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

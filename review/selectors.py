@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 
 from accounts.models import Role, User
 from accounts.permissions import has_role
@@ -44,23 +44,31 @@ def _open_escalation():
     return Escalation.objects.filter(submission=OuterRef("pk"), resolved_at__isnull=True)
 
 
-def clips_claimable_by(user: User, now: datetime) -> QuerySet[Submission]:
-    """Clips waiting for review that ``user`` may take, in queue order: escalations first
-    (program admins only), then appeals, then first reviews, oldest first. Never the user's
-    own clip, nor one they already decided, nor one under a live lease."""
-    moderator, admin = has_role(user, Role.MODERATOR), has_role(user, Role.PROGRAM_ADMIN)
-    queryset = (
+def clip_queues_for(user: User) -> list[bool]:
+    """Which clip queues ``user`` takes from, in order: True is the program admins' queue of
+    escalations, False the moderators' queue."""
+    return ([True] if has_role(user, Role.PROGRAM_ADMIN) else []) + (
+        [False] if has_role(user, Role.MODERATOR) else [])
+
+
+def clips_claimable_by(user: User, now: datetime, *, escalated: bool) -> QuerySet[Submission]:
+    """Clips waiting in one queue that ``user`` may take, in order: appeals before first
+    reviews, oldest first. Never the user's own clip, nor one they already decided, nor one
+    under a live lease.
+
+    Ordered by indexed columns only, so the database walks the queue index and stops at the
+    first eligible clip instead of sorting the whole queue.
+    """
+    escalation = Exists(_open_escalation())
+    return (
         Submission.objects.filter(status=SubmissionStatus.PENDING_REVIEW)
+        .filter(escalation if escalated else ~escalation)
         .exclude(owner=user)
         .exclude(Exists(_live_claim(now)))
         .exclude(Exists(Decision.objects.filter(submission=OuterRef("pk"), moderator=user)))
-        .annotate(escalated=Exists(_open_escalation()))
+        .order_by("-review_priority", "review_entered_at", "pk")
+        .only("pk", "review_entered_at")
     )
-    if not admin:
-        queryset = queryset.filter(escalated=False)
-    if not moderator:
-        queryset = queryset.filter(escalated=True)
-    return queryset.order_by("-escalated", "-review_priority", "review_entered_at", "pk")
 
 
 def second_opinions_claimable_by(user: User, now: datetime) -> QuerySet[SecondOpinion]:
@@ -93,13 +101,11 @@ def sampled_for_second_opinion(submission: Submission, rate: float) -> bool:
 
 
 def owner_history(submission: Submission) -> dict[str, int]:
-    """How many clips the clip's owner has had decided, for the moderator's context."""
-    clips = Submission.objects.filter(owner_id=submission.owner_id).exclude(pk=submission.pk)
-    return {
-        "submissions": clips.count(),
-        "approved": clips.filter(status=SubmissionStatus.APPROVED).count(),
-        "rejected": clips.filter(status=SubmissionStatus.REJECTED).count(),
-    }
+    """How many other clips the clip's owner made, and how they were decided."""
+    return (Submission.objects.filter(owner_id=submission.owner_id).exclude(pk=submission.pk)
+            .aggregate(submissions=Count("pk"),
+                       approved=Count("pk", filter=Q(status=SubmissionStatus.APPROVED)),
+                       rejected=Count("pk", filter=Q(status=SubmissionStatus.REJECTED))))
 
 
 def queue_summary(now: datetime) -> dict[str, Any]:
@@ -113,7 +119,10 @@ def queue_summary(now: datetime) -> dict[str, Any]:
         "pending": waiting.count() + second.count(),
         "claimed": Claim.objects.filter(ended_at__isnull=True, expires_at__gt=now).count(),
         "oldest_wait_s": round((now - oldest).total_seconds()) if oldest else None,
-        "escalated": Escalation.objects.filter(resolved_at__isnull=True).count(),
+        # A withdrawn clip leaves the queue, escalated or not.
+        "escalated": Escalation.objects.filter(
+            resolved_at__isnull=True,
+            submission__status=SubmissionStatus.PENDING_REVIEW).count(),
         "second_opinions": second.count(),
     }
 

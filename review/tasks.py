@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from review.models import Decision
+from review.models import Appeal, Decision
 from review.services.claims import claims_expire
 
 
@@ -24,7 +24,8 @@ def decision_notify(decision_id: str) -> None:
     if decision is None or not decision.submission.owner.email:
         return
     context = {"decision": decision, "submission": decision.submission,
-               "site": settings.SITE_URL.rstrip("/")}
+               "site": settings.SITE_URL.rstrip("/"),
+               "can_appeal": not Appeal.objects.filter(submission=decision.submission).exists()}
     send_mail(
         subject=render_to_string("review/email_subject.txt", context).strip(),
         message=render_to_string("review/email_decision.txt", context),

@@ -90,6 +90,13 @@ class SubmissionOutput(serializers.Serializer):
     submitted_at = serializers.DateTimeField(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
 
+    def to_representation(self, submission):
+        data = super().to_representation(submission)
+        if self.context.get("blind"):
+            # A blind second opinion sees the clip as its first reviewer did: waiting.
+            data.update(status="pending_review", decided_at=None)
+        return data
+
     def get_failure(self, submission) -> FailureOutput(allow_null=True):
         if not submission.failure_code:
             return None

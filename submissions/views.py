@@ -3,6 +3,7 @@ page. The media itself is served by the API's permission-checked media endpoint.
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,7 +14,7 @@ from accounts.models import Role
 from accounts.permissions import has_role
 from core.errors import DomainError
 from submissions.forms import GenerateForm, UploadForm
-from submissions.models import MediaKind, SubmissionStatus
+from submissions.models import MediaKind, Submission, SubmissionStatus
 from submissions.permissions import is_owner
 from submissions.responses import media_response
 from submissions.selectors import (
@@ -73,15 +74,51 @@ def clips(request: HttpRequest) -> HttpResponse:
     }, status=status)
 
 
+# The review's inner workings, which the clip's owner does not see in its timeline: leases,
+# blind second-opinion sampling, and decisions that do not decide the clip (escalations,
+# second opinions).
+_HIDDEN_FROM_OWNER = {"review.claimed", "review.renewed", "review.released",
+                      "review.lease_expired", "review.second_opinion_requested"}
+
+
+def _owner_sees(event: dict) -> bool:
+    if event["action"] == "review.decided":
+        return bool(event["data"].get("effective"))
+    return event["action"] not in _HIDDEN_FROM_OWNER
+
+
+def _gate_verdict(submission: Submission) -> dict:
+    """The clip's effective decision (with its reasons' labels) and its appeal, if any.
+
+    Decisions and appeals are the review app's rows, which depends on this app: they are read
+    through their relations to the clip, and the labels through the taxonomy version the
+    decision recorded (looked up by model name), so this app imports nothing from review.
+    """
+    decision = submission.decisions.filter(is_effective=True).first()
+    appeal = getattr(submission, "appeal", None)
+    if decision is None:
+        return {"decision": None, "appeal": appeal}
+    version = (apps.get_model("review", "TaxonomyVersion").objects
+               .filter(number=decision.taxonomy_version).values_list("codes", flat=True).first())
+    labels = {entry["code"]: entry["label"] for entry in version or []}
+    return {"decision": decision, "appeal": appeal,
+            "reason_labels": [labels.get(code, code) for code in decision.reasons]}
+
+
 @login_required
 def detail(request: HttpRequest, submission_id) -> HttpResponse:
     submission = submission_visible_to(request.user, submission_id)
     if submission is None:
         raise Http404
     owner = is_owner(request.user, submission)
+    timeline = submission_timeline(submission)
+    verdict = _gate_verdict(submission)
     return render(request, "submissions/detail.html", {
+        **verdict,
+        "can_appeal": (owner and submission.status == SubmissionStatus.REJECTED
+                       and verdict["decision"] is not None and verdict["appeal"] is None),
         "submission": submission,
-        "timeline": submission_timeline(submission),
+        "timeline": [event for event in timeline if _owner_sees(event)] if owner else timeline,
         "can_submit": owner and can_move("submit", submission.status),
         "can_withdraw": owner and can_move("withdraw", submission.status),
         "can_share": owner and submission.status == SubmissionStatus.APPROVED,

@@ -20,7 +20,12 @@ from core import clock
 from core.errors import NotFound
 from review.errors import LeaseLost
 from review.models import Claim, ClaimEnd, SecondOpinion, Track
-from review.selectors import clips_claimable_by, second_opinions_claimable_by, track_of
+from review.selectors import (
+    clip_queues_for,
+    clips_claimable_by,
+    second_opinions_claimable_by,
+    track_of,
+)
 from submissions.models import Submission
 
 SWEEPER = audit.SystemActor("lease-sweeper")
@@ -31,20 +36,28 @@ def _held_s(claim: Claim, until: datetime) -> float:
     return round((until - claim.claimed_at).total_seconds(), 3)
 
 
-def _expire(claim: Claim, now: datetime, actor=SWEEPER) -> None:
-    claim.ended_at, claim.end_reason = now, ClaimEnd.EXPIRED
-    claim.save(update_fields=["ended_at", "end_reason"])
-    audit.record("review.lease_expired", actor=actor, subject=("submissions.submission",
-                                                                claim.submission_id),
-                 data={"claim_id": claim.pk, "held_s": _held_s(claim, claim.expires_at)})
+def _expire(claim: Claim, now: datetime) -> bool:
+    """Close a lease that ran out, once: a conditional update, so the sweep and a claim
+    racing to close the same lease record it once, and a renewal that landed first wins."""
+    closed = Claim.objects.filter(pk=claim.pk, ended_at__isnull=True,
+                                  expires_at__lte=now).update(ended_at=now,
+                                                              end_reason=ClaimEnd.EXPIRED)
+    if closed:
+        audit.record("review.lease_expired", actor=SWEEPER,
+                     subject=("submissions.submission", claim.submission_id),
+                     data={"claim_id": claim.pk, "held_s": _held_s(claim, claim.expires_at)})
+    return bool(closed)
 
 
 def _open(*, actor: User, submission_id: UUID, track: Track, entered_at: datetime | None,
-          now: datetime, lease: timedelta, second_opinion: SecondOpinion | None = None) -> Claim:
-    # A lease that ran out without the sweep noticing yet is closed here, first.
-    for stale in Claim.objects.filter(submission_id=submission_id, ended_at__isnull=True,
-                                      expires_at__lte=now):
-        _expire(stale, now)
+          now: datetime, lease: timedelta,
+          second_opinion: SecondOpinion | None = None) -> Claim | None:
+    """Open a claim on a clip whose row the caller has locked; None if a live claim that
+    our snapshot could not see yet already holds it. A lease that ran out without the sweep
+    noticing yet is closed here first."""
+    for held in Claim.objects.filter(submission_id=submission_id, ended_at__isnull=True):
+        if held.expires_at > now or not (_expire(held, now) or _ended(held)):
+            return None  # live, or renewed just now
     claim = Claim.objects.create(submission_id=submission_id, second_opinion=second_opinion,
                                  track=track, moderator=actor, claimed_at=now,
                                  expires_at=now + lease)
@@ -55,22 +68,30 @@ def _open(*, actor: User, submission_id: UUID, track: Track, entered_at: datetim
     return claim
 
 
+def _ended(claim: Claim) -> bool:
+    return Claim.objects.filter(pk=claim.pk, ended_at__isnull=False).exists()
+
+
 def claim_next(*, actor: User) -> Claim | None:
     """Give ``actor`` the next item they may review, under a new lease; None if there is none."""
     now = clock.now()
     lease = timedelta(seconds=program_get().lease_seconds)
-    clips = clips_claimable_by(actor, now).select_for_update(skip_locked=True, of=("self",))
-    for _ in range(ATTEMPTS):
-        try:
-            with transaction.atomic():
-                submission = clips.first()
-                if submission is None:
-                    break
-                return _open(actor=actor, submission_id=submission.pk,
-                             track=track_of(submission), entered_at=submission.review_entered_at,
-                             now=now, lease=lease)
-        except IntegrityError:
-            continue  # another moderator's claim landed between our read and our insert
+    for escalated in clip_queues_for(actor):
+        clips = clips_claimable_by(actor, now, escalated=escalated).select_for_update(
+            skip_locked=True, of=("self",))
+        for _ in range(ATTEMPTS):
+            try:
+                with transaction.atomic():
+                    submission = clips.first()
+                    if submission is None:
+                        break
+                    track = Track.ESCALATION if escalated else track_of(submission)
+                    claim = _open(actor=actor, submission_id=submission.pk, track=track,
+                                  entered_at=submission.review_entered_at, now=now, lease=lease)
+                    if claim is not None:
+                        return claim
+            except IntegrityError:
+                continue  # another moderator's claim landed between our read and our insert
     requests = second_opinions_claimable_by(actor, now).select_for_update(skip_locked=True,
                                                                           of=("self",))
     for _ in range(ATTEMPTS):
@@ -79,9 +100,11 @@ def claim_next(*, actor: User) -> Claim | None:
                 request = requests.first()
                 if request is None:
                     return None
-                return _open(actor=actor, submission_id=request.submission_id,
-                             track=Track.SECOND_OPINION, entered_at=request.created_at,
-                             now=now, lease=lease, second_opinion=request)
+                claim = _open(actor=actor, submission_id=request.submission_id,
+                              track=Track.SECOND_OPINION, entered_at=request.created_at,
+                              now=now, lease=lease, second_opinion=request)
+                if claim is not None:
+                    return claim
         except IntegrityError:
             continue
     return None
@@ -131,14 +154,9 @@ def claims_expire() -> int:
     """Close every lease that ran out and record it (the periodic sweep); returns how many."""
     now = clock.now()
     expired = 0
-    for claim_id in (Claim.objects.filter(ended_at__isnull=True, expires_at__lte=now)
-                     .values_list("pk", flat=True)[:1000]):
+    for claim in Claim.objects.filter(ended_at__isnull=True, expires_at__lte=now)[:1000]:
         with transaction.atomic():
-            claim = (Claim.objects.select_for_update(skip_locked=True)
-                     .filter(pk=claim_id, ended_at__isnull=True, expires_at__lte=now).first())
-            if claim is not None:
-                _expire(claim, now)
-                expired += 1
+            expired += _expire(claim, now)
     return expired
 
 

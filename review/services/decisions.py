@@ -73,7 +73,7 @@ def decision_record(
         raise NotFound("No such claim of yours.")
     if outcome not in OUTCOMES[Track(claim.track)]:
         raise InvalidInput(fields={"outcome": [
-            f"On a {Track(claim.track).label.lower()} choose one of "
+            f"{Track(claim.track).label} items take one of "
             f"{', '.join(sorted(OUTCOMES[Track(claim.track)]))}."]})
     codes = _checked_reasons(outcome, reasons or [])
     if len(note_to_tester) > MAX_NOTE or len(internal_note) > MAX_NOTE:
@@ -82,13 +82,15 @@ def decision_record(
         note_to_tester = "\n\n".join(reason.canned_response for reason in codes)
 
     with transaction.atomic():
+        # The clip first, the claim second: the same order claim_next takes its locks in, so
+        # a decision and a concurrent claim can never wait on each other in a cycle.
+        submission = Submission.objects.select_for_update().get(pk=claim.submission_id)
         now = clock.now()
         taken = Claim.objects.filter(pk=claim.pk, ended_at__isnull=True,
                                      expires_at__gt=now).update(ended_at=now,
                                                                 end_reason=ClaimEnd.DECIDED)
         if not taken:
             raise LeaseLost()
-        submission = Submission.objects.select_for_update().get(pk=claim.submission_id)
         track = Track(claim.track)
         if track != Track.SECOND_OPINION and submission.status != SubmissionStatus.PENDING_REVIEW:
             raise LeaseLost("This clip is no longer waiting for review (it was withdrawn).")
