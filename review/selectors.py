@@ -68,6 +68,8 @@ def clips_claimable_by(user: User, now: datetime, *, escalated: bool) -> QuerySe
         .exclude(Exists(Decision.objects.filter(submission=OuterRef("pk"), moderator=user)))
         .order_by("-review_priority", "review_entered_at", "pk")
         .only("pk", "review_entered_at")
+        .annotate(appeal_open=Exists(Appeal.objects.filter(submission=OuterRef("pk"),
+                                                           decision__isnull=True)))
     )
 
 
@@ -88,6 +90,13 @@ def track_of(submission: Submission) -> Track:
     if Appeal.objects.filter(submission=submission, decision__isnull=True).exists():
         return Track.APPEAL
     return Track.PRIMARY
+
+
+def queued_track(submission: Submission, *, escalated: bool) -> Track:
+    """``track_of`` for a clip from ``clips_claimable_by``, which already knows the answer."""
+    if escalated:
+        return Track.ESCALATION
+    return Track.APPEAL if submission.appeal_open else Track.PRIMARY
 
 
 def effective_decision(submission: Submission) -> Decision | None:

@@ -23,8 +23,8 @@ from review.models import Claim, ClaimEnd, SecondOpinion, Track
 from review.selectors import (
     clip_queues_for,
     clips_claimable_by,
+    queued_track,
     second_opinions_claimable_by,
-    track_of,
 )
 from submissions.models import Submission
 
@@ -85,7 +85,7 @@ def claim_next(*, actor: User) -> Claim | None:
                     submission = clips.first()
                     if submission is None:
                         break
-                    track = Track.ESCALATION if escalated else track_of(submission)
+                    track = queued_track(submission, escalated=escalated)
                     claim = _open(actor=actor, submission_id=submission.pk, track=track,
                                   entered_at=submission.review_entered_at, now=now, lease=lease)
                     if claim is not None:

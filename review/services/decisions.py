@@ -95,7 +95,8 @@ def decision_record(
         if track != Track.SECOND_OPINION and submission.status != SubmissionStatus.PENDING_REVIEW:
             raise LeaseLost("This clip is no longer waiting for review (it was withdrawn).")
         effective = track != Track.SECOND_OPINION and outcome != Outcome.ESCALATE
-        if effective:
+        if effective and track != Track.PRIMARY:
+            # A first review never has an effective decision before it; the others do.
             Decision.objects.filter(submission=submission, is_effective=True).update(
                 is_effective=False)
         decision = Decision.objects.create(
@@ -130,9 +131,11 @@ def _apply(decision: Decision, submission: Submission, track: Track, now) -> str
     if decision.outcome == Outcome.ESCALATE:
         Escalation.objects.create(submission=submission, decision=decision, created_at=now)
         return None
+    submission_apply_decision(submission=submission, outcome=decision.outcome, decided_at=now)
+    if track == Track.PRIMARY:
+        return None  # nothing was escalated or appealed yet
     Escalation.objects.filter(submission=submission, resolved_at__isnull=True).update(
         resolved_at=now)
-    submission_apply_decision(submission=submission, outcome=decision.outcome, decided_at=now)
     result = (AppealResult.OVERTURNED if decision.outcome == Outcome.APPROVE
               else AppealResult.UPHELD)
     settled = Appeal.objects.filter(submission=submission, decision__isnull=True).update(
