@@ -11,12 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import Program
+from accounts.models import Program, Role
 from audit.models import Event
 from core import clock
 from review.models import Appeal, Claim, Decision, Escalation, SecondOpinion
 from review.services.taxonomy import taxonomy_install_defaults
 from submissions.models import Source, Submission, SubmissionStatus
+from tests.factories import UserFactory
 
 T0 = datetime(2025, 3, 4, 9, 0, 0, tzinfo=UTC)
 
@@ -221,3 +222,28 @@ def decided(hold):
                                reasons=list(reasons), **body)
 
     return make
+
+
+LEASE_LOST = {"code": "review.lease_lost",
+              "message": "Your claim on this item expired or the item was decided; "
+                         "nothing was changed."}
+
+
+@pytest.fixture
+def tester():
+    return UserFactory(username="tess", roles=[Role.TESTER])
+
+
+@pytest.fixture
+def ada():
+    return UserFactory(username="ada", roles=[Role.MODERATOR])
+
+
+@pytest.fixture
+def bo():
+    return UserFactory(username="bo", roles=[Role.MODERATOR])
+
+
+@pytest.fixture
+def pat():
+    return UserFactory(username="pat", roles=[Role.PROGRAM_ADMIN])

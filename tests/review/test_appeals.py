@@ -24,21 +24,6 @@ NOT_REJECTED = {"code": "submission.invalid_transition",
 
 
 @pytest.fixture
-def tester():
-    return UserFactory(username="tess", roles=[Role.TESTER])
-
-
-@pytest.fixture
-def ada():
-    return UserFactory(username="ada", roles=[Role.MODERATOR])
-
-
-@pytest.fixture
-def bo():
-    return UserFactory(username="bo", roles=[Role.MODERATOR])
-
-
-@pytest.fixture
 def rejected(now, tester, ada, make_pending, decided):
     """The tester's clip, rejected by ada at T0 for likeness; the rejection decision."""
     clip = make_pending(tester, entered_at=T0 - timedelta(hours=1))

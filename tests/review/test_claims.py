@@ -12,35 +12,12 @@ from review.services.decisions import appeal_create
 from review.tasks import leases_expire
 from submissions.models import Submission, SubmissionStatus
 from tests.factories import UserFactory
-from tests.review.conftest import T0, iso
+from tests.review.conftest import LEASE_LOST, T0, iso
 
 pytestmark = pytest.mark.django_db
 
 LEASE = timedelta(seconds=600)
-LEASE_LOST = {"code": "review.lease_lost",
-              "message": "Your claim on this item expired or the item was decided; "
-                         "nothing was changed."}
 NOT_YOURS = {"code": "not_found", "message": "No such claim of yours."}
-
-
-@pytest.fixture
-def tester():
-    return UserFactory(username="tess", roles=[Role.TESTER])
-
-
-@pytest.fixture
-def ada():
-    return UserFactory(username="ada", roles=[Role.MODERATOR])
-
-
-@pytest.fixture
-def bo():
-    return UserFactory(username="bo", roles=[Role.MODERATOR])
-
-
-@pytest.fixture
-def pat():
-    return UserFactory(username="pat", roles=[Role.PROGRAM_ADMIN])
 
 
 def claimed(api, user) -> list[tuple[str, str]]:

@@ -13,34 +13,11 @@ from review.services.taxonomy import reason_save
 from review.taxonomy_defaults import REASONS
 from submissions.models import Submission, SubmissionStatus
 from tests.factories import UserFactory
-from tests.review.conftest import T0, iso
+from tests.review.conftest import LEASE_LOST, T0, iso
 
 pytestmark = pytest.mark.django_db
 
-LEASE_LOST = {"code": "review.lease_lost",
-              "message": "Your claim on this item expired or the item was decided; "
-                         "nothing was changed."}
 CANNED = {code: canned for code, _, _, canned in REASONS}
-
-
-@pytest.fixture
-def tester():
-    return UserFactory(username="tess", roles=[Role.TESTER])
-
-
-@pytest.fixture
-def ada():
-    return UserFactory(username="ada", roles=[Role.MODERATOR])
-
-
-@pytest.fixture
-def bo():
-    return UserFactory(username="bo", roles=[Role.MODERATOR])
-
-
-@pytest.fixture
-def pat():
-    return UserFactory(username="pat", roles=[Role.PROGRAM_ADMIN])
 
 
 @pytest.fixture

@@ -12,21 +12,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def tester():
-    return UserFactory(username="tess", email="tess@example.org", roles=[Role.TESTER])
-
-
-@pytest.fixture
-def ada():
-    return UserFactory(username="ada", roles=[Role.MODERATOR])
-
-
-@pytest.fixture
-def bo():
-    return UserFactory(username="bo", roles=[Role.MODERATOR])
-
-
-@pytest.fixture
 def clip(now, tester, make_pending):
     return make_pending(tester, title="Fox study")
 

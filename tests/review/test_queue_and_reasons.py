@@ -18,21 +18,6 @@ DEFAULT_CODES = ["likeness", "sexual-content", "violence", "hate", "minors", "co
                  "misleading", "confidentiality", "quality", "other"]
 
 
-@pytest.fixture
-def tester():
-    return UserFactory(username="tess", roles=[Role.TESTER])
-
-
-@pytest.fixture
-def ada():
-    return UserFactory(username="ada", roles=[Role.MODERATOR])
-
-
-@pytest.fixture
-def bo():
-    return UserFactory(username="bo", roles=[Role.MODERATOR])
-
-
 def test_an_empty_queue(now, api, ada):
     response = api(ada).queue()
 

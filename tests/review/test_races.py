@@ -25,16 +25,13 @@ from review.models import Claim, ClaimEnd, Decision
 from review.services.claims import claims_expire
 from submissions.models import Submission, SubmissionStatus
 from tests.factories import UserFactory
-from tests.review.conftest import T0
+from tests.review.conftest import LEASE_LOST, T0
 
 # Decisions mail the tester on commit: the tests that decide use ``eager_tasks`` so that runs
 # in the deciding thread and no task is left on a configured broker.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CLAIMS = "/api/v1/review/claims/"
-LEASE_LOST = {"code": "review.lease_lost",
-              "message": "Your claim on this item expired or the item was decided; "
-                         "nothing was changed."}
 ROUNDS = 50
 
 

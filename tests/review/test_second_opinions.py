@@ -16,21 +16,6 @@ from tests.review.conftest import T0
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def tester():
-    return UserFactory(username="tess", roles=[Role.TESTER])
-
-
-@pytest.fixture
-def ada():
-    return UserFactory(username="ada", roles=[Role.MODERATOR])
-
-
-@pytest.fixture
-def bo():
-    return UserFactory(username="bo", roles=[Role.MODERATOR])
-
-
 @pytest.mark.parametrize("outcome", ["approve", "reject"])
 def test_at_rate_one_every_first_decision_is_sampled(outcome, now, tester, ada, make_pending,
                                                      api, policy, event_mark, recorded):
