@@ -106,6 +106,32 @@ def event_mark(db):
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
+def sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the sign-in form, as a person would, and land on the home page."""
+    from playwright.sync_api import expect
+
+    page.goto(base_url + "/sign-in/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(base_url + "/home/")
+
+
+@pytest.fixture
+def new_page(browser):
+    """``new_page()``: a page in a browser context of its own (a person's own cookies), all
+    closed when the test ends, so no page keeps renewing leases into the next test."""
+    contexts = []
+
+    def make():
+        contexts.append(browser.new_context())
+        return contexts[-1].new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Program, Role, User
 from audit.models import Event
+from tests.conftest import sign_in
 from tests.factories import PASSWORD, CohortFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,14 +17,6 @@ REASON = "Leak under investigation"
 NEW_PASSWORD = "a long enough password 1"
 # Screenshots for a human to look at; the issue asks for them in /tmp.
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp"))  # noqa: S108
-
-
-def _sign_in(page, base_url: str, username: str, password: str) -> None:
-    page.goto(base_url + "/sign-in/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(base_url + "/home/")
 
 
 def test_an_admin_suspends_and_resumes_while_a_new_tester_watches(browser, live_server):
@@ -35,7 +28,7 @@ def test_an_admin_suspends_and_resumes_while_a_new_tester_watches(browser, live_
     admin_page, tester_page = admin_context.new_page(), tester_context.new_page()
 
     # when: the admin signs in and invites someone to creative-partners
-    _sign_in(admin_page, base, "ada", PASSWORD)
+    sign_in(admin_page, base, "ada", PASSWORD)
     admin_page.goto(base + "/program/")
     admin_page.get_by_label("Cohort").select_option("creative-partners")
     admin_page.get_by_role("button", name="Create invitation").click()

@@ -20,7 +20,8 @@ from review.services.decisions import decision_record
 from review.services.taxonomy import taxonomy_install_defaults
 from review.taxonomy_defaults import REASONS
 from submissions.models import Source, Submission, SubmissionStatus
-from tests.factories import PASSWORD, UserFactory
+from tests.conftest import sign_in
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp"))  # noqa: S108
@@ -34,29 +35,6 @@ def _gate(postgres):
     taxonomy_install_defaults()
     program_get()
     Program.objects.update(second_opinion_rate=0)
-
-
-@pytest.fixture
-def new_page(browser):
-    """``new_page()``: a page in a browser context of its own (a person's own cookies), all
-    closed when the test ends, so no page keeps renewing leases into the next test."""
-    contexts = []
-
-    def make():
-        contexts.append(browser.new_context())
-        return contexts[-1].new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(base + "/sign-in/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(base + "/home/")
 
 
 def _waiting_clip(owner, title: str) -> Submission:
@@ -94,7 +72,7 @@ def test_the_lease_renews_itself_a_lost_one_says_so_and_s_takes_the_next(new_pag
     UserFactory(username="ada", roles=[Role.MODERATOR])
     base = live_server.url
     page = new_page()
-    _sign_in(page, base, "ada")
+    sign_in(page, base, "ada")
 
     # when: she starts reviewing from her home page
     page.get_by_test_id("start-reviewing").click()
@@ -186,7 +164,7 @@ def test_only_the_actions_a_track_allows_are_offered(new_page, live_server):
 
     # when: the program admin starts reviewing
     admin = new_page()
-    _sign_in(admin, base, "pat")
+    sign_in(admin, base, "pat")
     admin.get_by_test_id("review-escalations").click()
     admin.get_by_test_id("start-reviewing").click()
 
@@ -209,7 +187,7 @@ def test_only_the_actions_a_track_allows_are_offered(new_page, live_server):
 
     # when: another moderator starts reviewing
     second = new_page()
-    _sign_in(second, base, "bo")
+    sign_in(second, base, "bo")
     second.goto(base + "/review/")
     second.keyboard.press("s")
 

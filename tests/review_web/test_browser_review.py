@@ -18,7 +18,8 @@ from audit.models import Event
 from review.services.taxonomy import taxonomy_install_defaults
 from review.taxonomy_defaults import REASONS
 from submissions.models import ShareLink, Submission, SubmissionStatus
-from tests.factories import PASSWORD, UserFactory
+from tests.conftest import sign_in
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp"))  # noqa: S108
@@ -28,29 +29,6 @@ STORY = ("review.claimed", "review.decided", "review.released", "submission.appe
 LIKENESS_LABEL, LIKENESS_NOTE = REASONS[0][1], REASONS[0][3]
 APPEAL = "It is a fox, not a person: the prompt says so."
 VIDEO_READY = """video => video.readyState >= 1 && video.duration > 0"""
-
-
-@pytest.fixture
-def new_page(browser):
-    """``new_page()``: a page in a browser context of its own (a person's own cookies), all
-    closed when the test ends, so no page keeps renewing leases into the next test."""
-    contexts = []
-
-    def make():
-        contexts.append(browser.new_context())
-        return contexts[-1].new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(base + "/sign-in/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(base + "/home/")
 
 
 def _wait_for(condition, what: str, seconds: float = 60):
@@ -85,7 +63,7 @@ def test_reject_by_keyboard_appeal_overturn_share(new_page, live_server, celery_
     bo = UserFactory(username="bo", roles=[Role.MODERATOR])
     base = live_server.url
     tester = new_page()
-    _sign_in(tester, base, "tess")
+    sign_in(tester, base, "tess")
 
     # when: tess uploads a clip and the worker takes it to review
     tester.goto(base + "/clips/")
@@ -108,7 +86,7 @@ def test_reject_by_keyboard_appeal_overturn_share(new_page, live_server, celery_
 
     # when: moderator ada opens the review page from the nav and starts reviewing
     moderator = new_page()
-    _sign_in(moderator, base, "ada")
+    sign_in(moderator, base, "ada")
     moderator.get_by_test_id("nav-review").click()
     expect(moderator.get_by_test_id("queue-figures")).to_contain_text("2 waiting")
     moderator.get_by_test_id("start-reviewing").click()
@@ -187,7 +165,7 @@ def test_reject_by_keyboard_appeal_overturn_share(new_page, live_server, celery_
 
     # when: moderator bo starts reviewing
     second = new_page()
-    _sign_in(second, base, "bo")
+    sign_in(second, base, "bo")
     second.goto(base + "/review/")
     second.keyboard.press("n")
 

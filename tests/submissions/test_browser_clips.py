@@ -10,19 +10,12 @@ from playwright.sync_api import expect
 from accounts.models import Role
 from accounts.selectors import program_get
 from submissions.models import Submission
-from tests.factories import PASSWORD, UserFactory
+from tests.conftest import sign_in
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp"))  # noqa: S108
 WAIT_MS = 60_000
-
-
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(base + "/sign-in/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(base + "/home/")
 
 
 def _upload(page, base: str, path: Path, prompt: str) -> None:
@@ -41,7 +34,7 @@ def test_a_tester_uploads_watches_review_and_generates(
     program.save(update_fields=["max_duration_s"])
     base = live_server.url
     page = browser.new_context().new_page()
-    _sign_in(page, base, "tess")
+    sign_in(page, base, "tess")
 
     # when she uploads a real clip
     _upload(page, base, tiny_clip, "a red fox at dawn")
