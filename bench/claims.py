@@ -50,6 +50,8 @@ from urllib.parse import urlparse
 
 from _setup import django_database
 
+from audit import SystemActor
+
 ROOT = Path(__file__).resolve().parent.parent
 ITEMS = int(os.environ.get("BENCH_CLAIMS_ITEMS", "100000"))
 SECONDS = float(os.environ.get("BENCH_CLAIMS_SECONDS", "4"))
@@ -80,7 +82,7 @@ def build(connection) -> list[tuple[int, str]]:
     moderators = [UserFactory(username=f"moderator{i}", roles=[Role.MODERATOR])
                   for i in range(max(LEVELS))]
     tokens = [(user.pk, Token.objects.create(user=user).key) for user in moderators]
-    taxonomy_install_defaults()
+    taxonomy_install_defaults(actor=SystemActor("bench"))
     program = program_get()
     program.second_opinion_rate = 0.0  # every decision is the same kind of work
     program.save()

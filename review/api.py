@@ -15,13 +15,12 @@ from core import clock
 from core.api import errors
 from review import serializers as s
 from review.models import Claim, Track
+from review.permissions import REVIEWERS
 from review.selectors import owner_history, queue_summary, reasons_active
 from review.services.claims import claim_next, claim_release, claim_renew, claim_submission
 from review.services.decisions import appeal_create, decision_record
 from submissions.selectors import submission_visible_to
 from submissions.serializers import DetailMessage, SubmissionOutput
-
-REVIEWERS = roles_required(Role.MODERATOR, Role.PROGRAM_ADMIN)
 
 
 def claim_data(request: Request, claim: Claim) -> dict:

@@ -14,5 +14,11 @@ class ReasonRequired(DomainError):
     default_message = "Give at least one reason when rejecting."
 
 
+class TaxonomyMissing(Conflict):
+    code = "review.taxonomy_missing"
+    default_message = ("No reason taxonomy is published yet; a program admin must publish "
+                       "one before decisions can be recorded.")
+
+
 class AppealNotAllowed(Conflict):
     code = "submission.invalid_transition"

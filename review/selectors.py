@@ -23,10 +23,6 @@ from review.models import (
 from submissions.models import Submission, SubmissionStatus
 
 
-def can_review(user: User) -> bool:
-    return has_role(user, Role.MODERATOR) or has_role(user, Role.PROGRAM_ADMIN)
-
-
 def reasons_active() -> QuerySet[ReasonCode]:
     return ReasonCode.objects.filter(is_active=True)
 
@@ -84,14 +80,6 @@ def second_opinions_claimable_by(user: User, now: datetime) -> QuerySet[SecondOp
             .order_by("created_at", "pk"))
 
 
-def track_of(submission: Submission) -> Track:
-    if Escalation.objects.filter(submission=submission, resolved_at__isnull=True).exists():
-        return Track.ESCALATION
-    if Appeal.objects.filter(submission=submission, decision__isnull=True).exists():
-        return Track.APPEAL
-    return Track.PRIMARY
-
-
 def queued_track(submission: Submission, *, escalated: bool) -> Track:
     """``track_of`` for a clip from ``clips_claimable_by``, which already knows the answer."""
     if escalated:
@@ -124,17 +112,14 @@ def queue_summary(now: datetime) -> dict[str, Any]:
                                        expires_at__gt=now)
     second = SecondOpinion.objects.filter(decision__isnull=True).exclude(Exists(live_second))
     oldest = waiting.aggregate(oldest=Min("review_entered_at"))["oldest"]
+    second_waiting = second.count()
     return {
-        "pending": waiting.count() + second.count(),
+        "pending": waiting.count() + second_waiting,
         "claimed": Claim.objects.filter(ended_at__isnull=True, expires_at__gt=now).count(),
         "oldest_wait_s": round((now - oldest).total_seconds()) if oldest else None,
         # A withdrawn clip leaves the queue, escalated or not.
         "escalated": Escalation.objects.filter(
             resolved_at__isnull=True,
             submission__status=SubmissionStatus.PENDING_REVIEW).count(),
-        "second_opinions": second.count(),
+        "second_opinions": second_waiting,
     }
-
-
-def claims_expired(now: datetime) -> QuerySet[Claim]:
-    return Claim.objects.filter(Q(ended_at__isnull=True) & Q(expires_at__lte=now))

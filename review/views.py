@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.permissions import request_program
 from core.errors import DomainError
-from review.selectors import can_review
+from review.permissions import can_review
 from review.services.decisions import MAX_NOTE, OUTCOMES, appeal_create
 from submissions.permissions import is_owner
 from submissions.selectors import submission_visible_to

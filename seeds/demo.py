@@ -90,7 +90,7 @@ def seed_reviews() -> None:
     from review.services.decisions import decision_record
     from review.services.taxonomy import taxonomy_install_defaults
 
-    taxonomy_install_defaults()
+    taxonomy_install_defaults(actor=SEED_ACTOR)
     for reviewer, outcome, reasons in DEMO_DECISIONS:
         moderator = User.objects.get(username=reviewer)
         claim = claim_next(actor=moderator)

@@ -66,6 +66,9 @@ def media_response(request: HttpRequest, name: str, kind: str, *, label: str,
         response = StreamingHttpResponse(_chunks(handle, end - start + 1),
                                          status=206 if wanted else 200,
                                          content_type=content_type)
+        # Closed with the response even if streaming never starts (HEAD, early disconnect):
+        # a generator that never ran does not reach its ``finally``.
+        response._resource_closers.append(handle.close)
         response["Content-Length"] = str(end - start + 1)
         if wanted:
             response["Content-Range"] = f"bytes {start}-{end}/{size}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from accounts.models import Role, User
 from accounts.permissions import has_role
@@ -15,9 +15,21 @@ from submissions.media import MediaPolicy
 from submissions.models import ShareLink, Submission
 
 
+def with_verdicts(queryset: QuerySet[Submission]) -> QuerySet[Submission]:
+    """Load each clip's effective decision and appeal with it (two queries for a whole page).
+
+    These rows belong to the review app, which builds on this one; they are read through
+    their relations to the clip, so nothing here imports it.
+    """
+    decisions = Submission._meta.get_field("decisions").related_model.objects.filter(
+        is_effective=True)
+    return queryset.select_related("appeal").prefetch_related(
+        Prefetch("decisions", queryset=decisions, to_attr="effective_decisions"))
+
+
 def submissions_visible_to(user: User) -> QuerySet[Submission]:
     """Testers see their own clips; moderators and program admins see every clip."""
-    queryset = Submission.objects.select_related("owner", "cohort")
+    queryset = with_verdicts(Submission.objects.select_related("owner", "cohort"))
     if has_role(user, Role.MODERATOR) or has_role(user, Role.PROGRAM_ADMIN):
         return queryset
     if has_role(user, Role.TESTER):

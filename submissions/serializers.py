@@ -94,7 +94,7 @@ class SubmissionOutput(serializers.Serializer):
         data = super().to_representation(submission)
         if self.context.get("blind"):
             # A blind second opinion sees the clip as its first reviewer did: waiting.
-            data.update(status="pending_review", decided_at=None)
+            data.update(status="pending_review", decided_at=None, appealed=False)
         return data
 
     def get_failure(self, submission) -> FailureOutput(allow_null=True):
@@ -122,7 +122,9 @@ class SubmissionOutput(serializers.Serializer):
     def get_decision(self, submission) -> EffectiveDecisionOutput(allow_null=True):
         if self.context.get("blind"):
             return None
-        decision = submission.decisions.filter(is_effective=True).first()
+        loaded = getattr(submission, "effective_decisions", None)  # see with_verdicts
+        decision = (loaded[0] if loaded else None) if loaded is not None else (
+            submission.decisions.filter(is_effective=True).first())
         if decision is None:
             return None
         return {"outcome": decision.outcome, "reasons": decision.reasons,

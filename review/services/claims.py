@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 import audit
 from accounts.models import User
@@ -27,6 +28,7 @@ from review.selectors import (
     second_opinions_claimable_by,
 )
 from submissions.models import Submission
+from submissions.selectors import with_verdicts
 
 SWEEPER = audit.SystemActor("lease-sweeper")
 ATTEMPTS = 5  # a moderator who keeps losing races gets "nothing" rather than a long wait
@@ -52,9 +54,10 @@ def _expire(claim: Claim, now: datetime) -> bool:
 def _open(*, actor: User, submission_id: UUID, track: Track, entered_at: datetime | None,
           now: datetime, lease: timedelta,
           second_opinion: SecondOpinion | None = None) -> Claim | None:
-    """Open a claim on a clip whose row the caller has locked; None if a live claim that
-    our snapshot could not see yet already holds it. A lease that ran out without the sweep
-    noticing yet is closed here first."""
+    """Open a claim on a clip (the caller has locked the clip's row, or the second-opinion
+    request's; the "one open claim per clip" index guards either way). None if a live claim
+    that our snapshot could not see yet already holds it. A lease that ran out without the
+    sweep noticing yet is closed here first."""
     for held in Claim.objects.filter(submission_id=submission_id, ended_at__isnull=True):
         if held.expires_at > now or not (_expire(held, now) or _ended(held)):
             return None  # live, or renewed just now
@@ -125,7 +128,7 @@ def claim_renew(*, actor: User, claim_id: UUID) -> Claim:
     with transaction.atomic():
         renewed = Claim.objects.filter(pk=claim.pk, ended_at__isnull=True,
                                        expires_at__gt=now).update(
-            expires_at=expires_at, renewals=claim.renewals + 1)
+            expires_at=expires_at, renewals=F("renewals") + 1)
         if not renewed:
             raise LeaseLost()
         audit.record("review.renewed", actor=actor, subject=("submissions.submission",
@@ -161,4 +164,5 @@ def claims_expire() -> int:
 
 
 def claim_submission(claim: Claim) -> Submission:
-    return Submission.objects.select_related("owner", "cohort").get(pk=claim.submission_id)
+    return with_verdicts(Submission.objects.select_related("owner", "cohort")).get(
+        pk=claim.submission_id)

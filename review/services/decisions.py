@@ -7,12 +7,11 @@ from uuid import UUID
 from django.db import transaction
 
 import audit
-from accounts.models import Role, User
-from accounts.permissions import has_role
+from accounts.models import User
 from accounts.selectors import program_get
 from core import clock
 from core.errors import InvalidInput, NotFound
-from review.errors import AppealNotAllowed, LeaseLost, ReasonRequired
+from review.errors import AppealNotAllowed, LeaseLost, ReasonRequired, TaxonomyMissing
 from review.models import (
     Appeal,
     AppealResult,
@@ -26,7 +25,6 @@ from review.models import (
     Track,
 )
 from review.selectors import effective_decision, sampled_for_second_opinion, taxonomy_current
-from review.services.taxonomy import taxonomy_install_defaults
 from submissions.models import Submission, SubmissionStatus
 from submissions.services.review_outcomes import (
     submission_apply_decision,
@@ -76,8 +74,14 @@ def decision_record(
             f"{Track(claim.track).label} items take one of "
             f"{', '.join(sorted(OUTCOMES[Track(claim.track)]))}."]})
     codes = _checked_reasons(outcome, reasons or [])
-    if len(note_to_tester) > MAX_NOTE or len(internal_note) > MAX_NOTE:
-        raise InvalidInput(fields={"note_to_tester": [f"At most {MAX_NOTE} characters."]})
+    taxonomy = taxonomy_current()
+    if taxonomy is None:
+        raise TaxonomyMissing()
+    too_long = {name: [f"At most {MAX_NOTE} characters."]
+                for name, text in (("note_to_tester", note_to_tester),
+                                   ("internal_note", internal_note)) if len(text) > MAX_NOTE}
+    if too_long:
+        raise InvalidInput(fields=too_long)
     if outcome == Outcome.REJECT and not note_to_tester.strip():
         note_to_tester = "\n\n".join(reason.canned_response for reason in codes)
 
@@ -102,7 +106,7 @@ def decision_record(
         decision = Decision.objects.create(
             submission=submission, claim=claim, moderator=actor, track=track, outcome=outcome,
             reasons=[reason.code for reason in codes],
-            taxonomy_version=(taxonomy_current() or taxonomy_install_defaults()).number,
+            taxonomy_version=taxonomy.number,
             note_to_tester=note_to_tester.strip(), internal_note=internal_note.strip(),
             sha256=submission.sha256, is_effective=effective, decided_at=now)
         appeal_result = _apply(decision, submission, track, now)
@@ -125,7 +129,7 @@ def decision_record(
 def _apply(decision: Decision, submission: Submission, track: Track, now) -> str | None:
     """Carry the decision's consequences; returns the appeal result if it settled one."""
     if track == Track.SECOND_OPINION:
-        SecondOpinion.objects.filter(submission=submission, decision__isnull=True).update(
+        SecondOpinion.objects.filter(pk=decision.claim.second_opinion_id).update(
             decision=decision)
         return None
     if decision.outcome == Outcome.ESCALATE:
@@ -161,7 +165,7 @@ def appeal_create(*, actor: User, submission: Submission, message: str) -> Appea
         raise InvalidInput(fields={"message": [f"At most {MAX_APPEAL} characters."]})
     with transaction.atomic():
         submission = Submission.objects.select_for_update().get(pk=submission.pk)
-        if submission.owner_id != actor.pk and not has_role(actor, Role.PROGRAM_ADMIN):
+        if submission.owner_id != actor.pk:
             raise NotFound()
         if Appeal.objects.filter(submission=submission).exists():
             raise AppealNotAllowed("This clip was already appealed; an appeal is allowed once.")

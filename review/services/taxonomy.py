@@ -11,8 +11,6 @@ from core.errors import InvalidInput
 from review.models import ReasonCode, TaxonomyVersion
 from review.taxonomy_defaults import REASONS
 
-SEED = audit.SystemActor("seed")
-
 
 def _publish(actor) -> TaxonomyVersion:
     latest = TaxonomyVersion.objects.select_for_update().order_by("-number").first()
@@ -26,9 +24,9 @@ def _publish(actor) -> TaxonomyVersion:
     return version
 
 
-def taxonomy_install_defaults() -> TaxonomyVersion:
-    """The current version, publishing the default reasons first if there are none (a new
-    database whose data migration was flushed, as in browser tests)."""
+def taxonomy_install_defaults(*, actor) -> TaxonomyVersion:
+    """The current version, publishing the default reasons first if there are none (a
+    database whose data migration was emptied, as between browser tests)."""
     with transaction.atomic():
         current = TaxonomyVersion.objects.order_by("-number").first()
         if current is not None:
@@ -37,7 +35,7 @@ def taxonomy_install_defaults() -> TaxonomyVersion:
             ReasonCode.objects.get_or_create(code=code, defaults={
                 "label": label, "description": description, "canned_response": canned,
                 "sort_order": order})
-        return _publish(SEED)
+        return _publish(actor)
 
 
 def reason_save(*, actor: User, code: str, label: str, description: str,

@@ -90,8 +90,6 @@ def processing_run(attempt: Attempt) -> None:
             if attempt.size_bytes and attempt.size_bytes > policy.max_upload_bytes:
                 raise media.MediaError("media.too_large",
                                        too_large_message(policy.max_upload_bytes))
-            with source.open("rb") as handle:
-                media.sniff(handle.read(512))
             facts = media.probe(source, policy)
             media.check_policy(facts, policy)
             media.make_poster(source, outputs["thumbnail"], policy)

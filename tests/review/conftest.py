@@ -12,9 +12,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Program, Role
+from audit import SystemActor
 from audit.models import Event
 from core import clock
-from review.models import Appeal, Claim, Decision, Escalation, SecondOpinion
+from review.models import Appeal, Claim, Decision, Escalation, SecondOpinion, Track
 from review.services.taxonomy import taxonomy_install_defaults
 from submissions.models import Source, Submission, SubmissionStatus
 from tests.factories import UserFactory
@@ -71,7 +72,7 @@ def _review_defaults(request):
     if not uses_db:
         return
     request.getfixturevalue("db")
-    taxonomy_install_defaults()
+    taxonomy_install_defaults(actor=SystemActor("test-setup"))
     request.getfixturevalue("policy")(second_opinion_rate=0.0)
 
 
@@ -213,7 +214,6 @@ def hold(db):
 def decided(hold):
     """``decided(moderator, clip, outcome, reasons=())``: the clip decided through the
     decision service under a claim written directly; answers the decision."""
-    from review.selectors import track_of
     from review.services.decisions import decision_record
 
     def make(moderator, clip, outcome="reject", reasons=("likeness",), **body) -> Decision:
@@ -247,3 +247,12 @@ def bo():
 @pytest.fixture
 def pat():
     return UserFactory(username="pat", roles=[Role.PROGRAM_ADMIN])
+
+
+def track_of(submission) -> Track:
+    """The track a clip is on, from its open escalation or appeal (for building given-state)."""
+    if Escalation.objects.filter(submission=submission, resolved_at__isnull=True).exists():
+        return Track.ESCALATION
+    if Appeal.objects.filter(submission=submission, decision__isnull=True).exists():
+        return Track.APPEAL
+    return Track.PRIMARY

@@ -9,6 +9,7 @@ import pytest
 
 from accounts.models import Program, ProgramStatus, Role
 from accounts.selectors import program_get
+from audit import SystemActor
 from audit.models import Event
 from core import clock
 from review.models import Appeal, Claim
@@ -29,7 +30,7 @@ MESSAGE = "It is a fox, not a person."
 def _gate(db):
     # The reason codes (a transactional test may have flushed the data migration's rows), and
     # no second-opinion sampling, so the events each test asserts are its own.
-    taxonomy_install_defaults()
+    taxonomy_install_defaults(actor=SystemActor("test-setup"))
     program_get()
     Program.objects.update(second_opinion_rate=0)
 

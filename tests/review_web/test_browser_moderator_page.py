@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Program, Role
 from accounts.selectors import program_get
+from audit import SystemActor
 from audit.models import Event
 from core import clock
 from review.models import Claim, Decision
@@ -32,7 +33,7 @@ LOST = "Your claim on this item expired or the item was decided; nothing was cha
 def _gate(postgres):
     # PostgreSQL: the live server answers this page's concurrent requests on several threads,
     # which an in-memory SQLite database shared between threads does not survive.
-    taxonomy_install_defaults()
+    taxonomy_install_defaults(actor=SystemActor("test-setup"))
     program_get()
     Program.objects.update(second_opinion_rate=0)
 

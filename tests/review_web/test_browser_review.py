@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Program, Role
 from accounts.selectors import program_get
+from audit import SystemActor
 from audit.models import Event
 from review.services.taxonomy import taxonomy_install_defaults
 from review.taxonomy_defaults import REASONS
@@ -54,7 +55,7 @@ def test_reject_by_keyboard_appeal_overturn_share(new_page, live_server, celery_
                                                    tiny_clip):
     # given: the reason codes, no second-opinion sampling (so the story is exact), a tester,
     # another tester whose clip waits behind hers, and two moderators
-    taxonomy_install_defaults()
+    taxonomy_install_defaults(actor=SystemActor("test-setup"))
     program_get()
     Program.objects.update(second_opinion_rate=0)
     tess = UserFactory(username="tess", roles=[Role.TESTER])
