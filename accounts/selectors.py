@@ -14,6 +14,14 @@ def program_get() -> Program:
     return program
 
 
+def program_setting(name: str):
+    """One policy value of the program, read on its own (hot paths read one field; a missing
+    row means the defaults)."""
+    value = (Program.objects.filter(pk=Program.SINGLETON_ID).values_list(name, flat=True)
+             .first())
+    return Program._meta.get_field(name).get_default() if value is None else value
+
+
 def invitations_list() -> QuerySet[Invitation]:
     return Invitation.objects.select_related("cohort", "created_by")
 

@@ -50,8 +50,6 @@ from urllib.parse import urlparse
 
 from _setup import django_database
 
-from audit import SystemActor
-
 ROOT = Path(__file__).resolve().parent.parent
 ITEMS = int(os.environ.get("BENCH_CLAIMS_ITEMS", "100000"))
 SECONDS = float(os.environ.get("BENCH_CLAIMS_SECONDS", "4"))
@@ -73,6 +71,7 @@ def build(connection) -> list[tuple[int, str]]:
 
     from accounts.models import Role
     from accounts.selectors import program_get
+    from audit import SystemActor
     from core import clock
     from review.services.taxonomy import taxonomy_install_defaults
     from submissions.models import Submission, SubmissionStatus

@@ -16,14 +16,14 @@ from django.db.models import F
 
 import audit
 from accounts.models import User
-from accounts.selectors import program_get
+from accounts.selectors import program_setting
 from core import clock
 from core.errors import NotFound
 from review.errors import LeaseLost
 from review.models import Claim, ClaimEnd, SecondOpinion, Track
 from review.selectors import (
     clip_queues_for,
-    clips_claimable_by,
+    next_claimable_clip,
     queued_track,
     second_opinions_claimable_by,
 )
@@ -78,14 +78,12 @@ def _ended(claim: Claim) -> bool:
 def claim_next(*, actor: User) -> Claim | None:
     """Give ``actor`` the next item they may review, under a new lease; None if there is none."""
     now = clock.now()
-    lease = timedelta(seconds=program_get().lease_seconds)
+    lease = timedelta(seconds=program_setting("lease_seconds"))
     for escalated in clip_queues_for(actor):
-        clips = clips_claimable_by(actor, now, escalated=escalated).select_for_update(
-            skip_locked=True, of=("self",))
         for _ in range(ATTEMPTS):
             try:
                 with transaction.atomic():
-                    submission = clips.first()
+                    submission = next_claimable_clip(actor, now, escalated=escalated)
                     if submission is None:
                         break
                     track = queued_track(submission, escalated=escalated)
@@ -124,7 +122,7 @@ def claim_renew(*, actor: User, claim_id: UUID) -> Claim:
     """Extend a live lease by the program's lease length; 409 once it is gone."""
     claim = _mine(actor, claim_id)
     now = clock.now()
-    expires_at = now + timedelta(seconds=program_get().lease_seconds)
+    expires_at = now + timedelta(seconds=program_setting("lease_seconds"))
     with transaction.atomic():
         renewed = Claim.objects.filter(pk=claim.pk, ended_at__isnull=True,
                                        expires_at__gt=now).update(

@@ -8,7 +8,7 @@ from django.db import transaction
 
 import audit
 from accounts.models import User
-from accounts.selectors import program_get
+from accounts.selectors import program_setting
 from core import clock
 from core.errors import InvalidInput, NotFound
 from review.errors import AppealNotAllowed, LeaseLost, ReasonRequired, TaxonomyMissing
@@ -148,7 +148,7 @@ def _apply(decision: Decision, submission: Submission, track: Track, now) -> str
 
 
 def _maybe_second_opinion(decision: Decision, submission: Submission, now) -> None:
-    if sampled_for_second_opinion(submission, program_get().second_opinion_rate):
+    if sampled_for_second_opinion(submission, program_setting("second_opinion_rate")):
         SecondOpinion.objects.create(submission=submission, first_decision=decision,
                                      created_at=now)
         audit.record("review.second_opinion_requested", actor=audit.SystemActor("sampler"),
