@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from django.shortcuts import render
 from rest_framework.permissions import BasePermission, IsAuthenticated
 
 from accounts.errors import ProgramSuspended
@@ -65,3 +68,20 @@ def roles_required(*roles: Role) -> list[type[BasePermission]]:
 
     HoldsRole.__name__ = "Holds" + "Or".join(role.name.title().replace("_", "") for role in roles)
     return [IsAuthenticated, ProgramAccess, HoldsRole]
+
+
+def page_for(*roles: Role, message: str) -> Callable:
+    """Decorate a web view (under ``login_required``) so that only ``roles`` see it; everyone
+    else gets the 403 page with ``message``."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if not any(has_role(request.user, role) for role in roles):
+                return render(request, "core/error.html",
+                              {"status": 403, "message": message}, status=403)
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorate

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import InvitationForm, ProgramSwitchForm, RedeemForm, SignInForm
 from accounts.models import Role
-from accounts.permissions import has_role
+from accounts.permissions import has_role, page_for
 from accounts.selectors import (
     api_token_of,
     cohorts_with_size,
@@ -138,11 +138,7 @@ def api_token(request: HttpRequest) -> HttpResponse:
     return redirect("home")
 
 
-def _require_program_admin(request: HttpRequest) -> HttpResponse | None:
-    if not has_role(request.user, Role.PROGRAM_ADMIN):
-        return render(request, "core/error.html", {
-            "status": 403, "message": "This page is for program admins."}, status=403)
-    return None
+program_admins_only = page_for(Role.PROGRAM_ADMIN, message="This page is for program admins.")
 
 
 _SWITCH = {"pause": program_pause, "suspend": program_suspend, "resume": program_resume}
@@ -150,9 +146,8 @@ _SWITCH = {"pause": program_pause, "suspend": program_suspend, "resume": program
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@program_admins_only
 def program_admin(request: HttpRequest) -> HttpResponse:
-    if (refusal := _require_program_admin(request)) is not None:
-        return refusal
     switch_form = ProgramSwitchForm(prefix="switch")
     invitation_form = InvitationForm(prefix="invite")
     created = None
@@ -201,9 +196,8 @@ def program_admin(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@program_admins_only
 def invitation_revoke_view(request: HttpRequest, invitation_id) -> HttpResponse:
-    if (refusal := _require_program_admin(request)) is not None:
-        return refusal
     invitation = get_object_or_404(invitations_list(), pk=invitation_id)
     try:
         invitation_revoke(actor=request.user, invitation=invitation)

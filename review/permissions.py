@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from accounts.models import Role
-from accounts.permissions import has_role, roles_required
+from accounts.permissions import roles_required
 
 REVIEWER_ROLES = (Role.MODERATOR, Role.PROGRAM_ADMIN)
 
 
-def can_review(user: Any) -> bool:
-    return any(has_role(user, role) for role in REVIEWER_ROLES)
-
-
-# The DRF permission classes for the review API: the same rule.
+# The review API's DRF permission classes; pages use ``page_for(*REVIEWER_ROLES, ...)``.
 REVIEWERS = roles_required(*REVIEWER_ROLES)

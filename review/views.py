@@ -11,9 +11,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.permissions import request_program
+from accounts.permissions import page_for, request_program
 from core.errors import DomainError
-from review.permissions import can_review
+from review.permissions import REVIEWER_ROLES
 from review.services.decisions import MAX_NOTE, OUTCOMES, appeal_create
 from submissions.permissions import is_owner
 from submissions.selectors import submission_visible_to
@@ -24,11 +24,8 @@ CLAIM_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 
 @login_required
 @require_safe
+@page_for(*REVIEWER_ROLES, message="This page is for moderators and program admins.")
 def moderate(request: HttpRequest) -> HttpResponse:
-    if not can_review(request.user):
-        return render(request, "core/error.html", {
-            "status": 403, "message": "This page is for moderators and program admins."},
-            status=403)
     return render(request, "review/moderate.html", {
         "lease_seconds": request_program(request).lease_seconds,
         "claim_placeholder": CLAIM_PLACEHOLDER,

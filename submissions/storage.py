@@ -6,6 +6,7 @@ to a local temporary file for PyAV (which needs a path) and remove it afterwards
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 import uuid
@@ -48,6 +49,14 @@ def store(name: str, path: Path) -> str:
     disk, so callers must not rely on it afterwards); returns the name the storage used."""
     with path.open("rb") as handle:
         return media_storage().save(name, _LocalFile(handle, name=str(path)))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def delete_quietly(*names: str) -> None:

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
-from accounts.permissions import has_role
+from accounts.permissions import page_for
 from core.errors import DomainError
 from submissions.forms import GenerateForm, UploadForm
 from submissions.models import MediaKind, Submission, SubmissionStatus
@@ -36,18 +36,10 @@ from submissions.transitions import can_move
 ACTIVE = {SubmissionStatus.GENERATING, SubmissionStatus.RECEIVED, SubmissionStatus.PROCESSING}
 
 
-def _tester_only(request: HttpRequest) -> HttpResponse | None:
-    if not has_role(request.user, Role.TESTER):
-        return render(request, "core/error.html",
-                      {"status": 403, "message": "This page is for testers."}, status=403)
-    return None
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
+@page_for(Role.TESTER, message="This page is for testers.")
 def clips(request: HttpRequest) -> HttpResponse:
-    if (refusal := _tester_only(request)) is not None:
-        return refusal
     generate_form = GenerateForm(request.POST or None, prefix="generate")
     status = 200
     if request.method == "POST":

@@ -221,9 +221,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
-CELERY_BROKER_VISIBILITY_TIMEOUT = 3600
+BROKER_VISIBILITY_TIMEOUT_S = 3600
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT_S}
 CELERY_BEAT_SCHEDULE = {
     "submissions-sweep": {"task": "submissions.tasks.submissions_sweep", "schedule": 60.0},
     "leases-expire": {"task": "review.tasks.leases_expire", "schedule": 30.0},

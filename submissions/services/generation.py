@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
-from pathlib import Path
 from uuid import UUID
 
 from django.db import transaction
@@ -12,19 +10,11 @@ from django.db import transaction
 import audit
 from submissions.generator import RESOLUTIONS, render_clip
 from submissions.models import Submission, SubmissionStatus
-from submissions.services.processing import WORKER, _fail
-from submissions.storage import delete_quietly, local_workdir, original_name, store
+from submissions.services.processing import WORKER, submission_fail_locked
+from submissions.storage import delete_quietly, file_sha256, local_workdir, original_name, store
 from submissions.transitions import target_of
 
 GENERATION_FAILED = "generation.failed"
-
-
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def submission_render(submission_id: UUID) -> bool:
@@ -44,7 +34,7 @@ def submission_render(submission_id: UUID) -> bool:
         render_clip(prompt=submission.prompt, seed=params["seed"],
                     duration_s=params["duration_s"], width=width, height=height, out_path=clip,
                     watermark_text="EARLY ACCESS · generated")
-        size, sha256 = clip.stat().st_size, _digest(clip)
+        size, sha256 = clip.stat().st_size, file_sha256(clip)
         name = store(original_name("mp4"), clip)
     try:
         with transaction.atomic():
@@ -71,6 +61,6 @@ def submission_render_failed(submission_id: UUID) -> None:
         submission = (Submission.objects.select_for_update()
                       .filter(pk=submission_id, status=SubmissionStatus.GENERATING).first())
         if submission is not None:
-            _fail(submission, GENERATION_FAILED,
+            submission_fail_locked(submission, GENERATION_FAILED,
                   "The generator could not render this clip. Try again with another prompt.",
                   stage="generation")

@@ -65,7 +65,7 @@ def processing_start(submission_id: UUID) -> Attempt | None:
                 and submission.processing_started_at > now - stale_after()):
             return None  # another worker holds a live attempt
         if submission.processing_attempts >= settings.SUBMISSION_MAX_ATTEMPTS:
-            _fail(submission, PROCESSING_FAILED, _GAVE_UP)
+            submission_fail_locked(submission, PROCESSING_FAILED, _GAVE_UP)
             return None
         submission.status = target_of("start_processing", submission.status)
         submission.processing_attempts += 1
@@ -167,11 +167,13 @@ def processing_fail(attempt: Attempt, code: str, message: str) -> bool:
         submission = _live(attempt)
         if submission is None:
             return False
-        _fail(submission, code, message)
+        submission_fail_locked(submission, code, message)
     return True
 
 
-def _fail(submission: Submission, code: str, message: str, *, stage: str = "processing") -> None:
+def submission_fail_locked(submission: Submission, code: str, message: str, *,
+                           stage: str = "processing") -> None:
+    """Fail a clip whose row the caller holds locked, inside the caller's transaction."""
     move = "fail_generation" if stage == "generation" else "fail_processing"
     submission.status = target_of(move, submission.status)
     submission.failure_code, submission.failure_message = code, message

@@ -14,7 +14,7 @@ def test_tasks_are_acknowledged_late_and_requeued_when_their_worker_dies():
 
 def test_a_task_is_killed_before_the_broker_would_hand_it_to_another_worker():
     assert app.conf.task_soft_time_limit < app.conf.task_time_limit
-    assert app.conf.task_time_limit < settings.CELERY_BROKER_VISIBILITY_TIMEOUT
+    assert app.conf.task_time_limit < settings.BROKER_VISIBILITY_TIMEOUT_S
 
 
 def test_redis_brokers_get_the_visibility_timeout(monkeypatch):
@@ -27,7 +27,7 @@ def test_redis_brokers_get_the_visibility_timeout(monkeypatch):
     reloaded = importlib.reload(base)
     try:
         assert reloaded.CELERY_BROKER_TRANSPORT_OPTIONS == {
-            "visibility_timeout": reloaded.CELERY_BROKER_VISIBILITY_TIMEOUT}
+            "visibility_timeout": reloaded.BROKER_VISIBILITY_TIMEOUT_S}
     finally:
         monkeypatch.undo()
         importlib.reload(base)
