@@ -32,16 +32,13 @@ class UserAdmin(DjangoUserAdmin):
         # Accounts are deactivated, never deleted: the audit log refers to them.
         return False
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        self._changed = set(form.changed_data) - {"password"} | (
-            {"password"} if "password" in form.changed_data else set())
-
     def save_related(self, request, form, formsets, change):
+        # Recorded once the groups (the roles) are saved too. The admin object is shared by
+        # every request, so nothing about this one may be kept on it.
         super().save_related(request, form, formsets, change)
         if change:
             account_record_admin_change(actor=request.user, user=form.instance,
-                                        changed=getattr(self, "_changed", set()))
+                                        changed=form.changed_data)
 
 
 @admin.register(Cohort)
