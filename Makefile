@@ -39,6 +39,8 @@ bench: install ## Run the benchmarks (each prints its figure as a ratio to a bas
 
 check-deploy: install ## Django's deployment checks against the production settings
 	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=check-only-$$(date +%s)-not-a-real-secret-key-just-long-enough \
+	AUDIT_SIGNING_KEY=$$($(BIN)/python -c "import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())") \
+	RESEARCH_PSEUDONYM_KEY=check-only-$$(date +%s) \
 	DJANGO_ALLOWED_HOSTS=early-access.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean: ## Remove the virtual environment and the local data in var/

@@ -1,6 +1,7 @@
 """The append-only audit log: one write path (``audit.record``) and a registry of actions.
 
-This app imports no other app of the platform; every app records into it.
+The log itself (recording, sealing, verification) imports no other app of the platform;
+every app records into it. ``audit.research`` reads it for researchers and knows about roles.
 """
 
 from typing import Any

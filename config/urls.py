@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("accounts.urls_api")),
     path("", include("submissions.urls_api")),
     path("", include("review.urls_api")),
+    path("", include("audit.urls_api")),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
 ]
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="home", permanent=False)),
     path("home/", account_views.home, name="home"),
     path("", include("accounts.urls")),
+    path("", include("audit.urls")),
     path("", include("review.urls")),  # before submissions.urls (see review/urls.py)
     path("", include("submissions.urls")),
     path("s/<str:token>/", submission_views.share_page, name="share-page"),

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,8 +78,12 @@ def _compose_config(environment: dict[str, str]) -> subprocess.CompletedProcess[
     )
 
 
+# What production refuses to start without, and compose refuses to start without.
+SECRETS = ("DJANGO_SECRET_KEY", "AUDIT_SIGNING_KEY", "RESEARCH_PSEUDONYM_KEY")
+
+
 def _environment_without_secret() -> dict[str, str]:
-    return {name: value for name, value in os.environ.items() if name != "DJANGO_SECRET_KEY"}
+    return {name: value for name, value in os.environ.items() if name not in SECRETS}
 
 
 def _env_example_variables() -> list[str]:
@@ -165,18 +170,21 @@ def test_standard_library_platform_module_wins_from_the_repo_root():
     assert not Path(module_file).resolve().is_relative_to(PLATFORM_DIR)
 
 
-def test_compose_file_is_valid_with_a_secret():
-    result = _compose_config({**_environment_without_secret(), "DJANGO_SECRET_KEY": "x"})
+def test_compose_file_is_valid_with_the_secrets():
+    result = _compose_config({**_environment_without_secret(), **dict.fromkeys(SECRETS, "x")})
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
 
 
-def test_compose_refuses_to_start_without_a_secret():
-    result = _compose_config(_environment_without_secret())
+@pytest.mark.parametrize("missing", SECRETS)
+def test_compose_refuses_to_start_without_each_secret(missing):
+    given = {name: "x" for name in SECRETS if name != missing}
+
+    result = _compose_config({**_environment_without_secret(), **given})
 
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert f"set {missing} (see platform/.env.example)" in result.stderr
 
 
 def test_compose_services_and_shared_image():
@@ -199,10 +207,9 @@ def test_compose_services_and_shared_image():
 def test_compose_app_services_share_one_environment_with_a_required_secret():
     services = _compose()["services"]
 
-    secret_values = {services[name]["environment"]["DJANGO_SECRET_KEY"] for name in APP_SERVICES}
-    assert secret_values == {
-        "${DJANGO_SECRET_KEY:?set DJANGO_SECRET_KEY (see platform/.env.example)}"
-    }
+    for secret in SECRETS:
+        values = {services[name]["environment"][secret] for name in APP_SERVICES}
+        assert values == {f"${{{secret}:?set {secret} (see platform/.env.example)}}"}
     settings_modules = {
         services[name]["environment"]["DJANGO_SETTINGS_MODULE"] for name in APP_SERVICES
     }
@@ -272,12 +279,12 @@ def test_dockerfile_never_bakes_a_secret_and_runs_unprivileged():
     assert len(base_images) == 1
     assert re.fullmatch(r"python:3\.11-slim-[a-z]+", base_images[0])
     env_lines = [line for line in instructions if line.startswith("ENV ")]
-    assert not any("DJANGO_SECRET_KEY" in line for line in env_lines)
+    assert not any(secret in line for line in env_lines for secret in SECRETS)
     assert [line for line in instructions if line.startswith("USER ")] == ["USER app"]
     ignored = set((ROOT / ".dockerignore").read_text().splitlines())
     assert {".venv", ".git", ".env"} <= ignored
-    assert "DJANGO_SECRET_KEY" not in _dockerfile_env()
-    assert "DJANGO_SECRET_KEY" in _collectstatic_inline_env()
+    assert not set(SECRETS) & set(_dockerfile_env())
+    assert set(SECRETS) <= set(_collectstatic_inline_env())
 
 
 def test_static_files_collected_at_build_are_where_the_running_web_looks():
@@ -288,7 +295,7 @@ def test_static_files_collected_at_build_are_where_the_running_web_looks():
     web_environment = _compose()["services"]["web"]["environment"]
     runtime_environment = {
         **image_environment,
-        "DJANGO_SECRET_KEY": "x",
+        **dict(_collectstatic_inline_env()),
         **{name: str(value) for name, value in web_environment.items() if "${" not in str(value)},
     }
 
@@ -304,7 +311,8 @@ def test_env_example_documents_every_variable_with_a_comment():
         if re.match(r"[A-Z][A-Z0-9_]*=", line):
             assert index > 0, line
             assert lines[index - 1].startswith("# "), line
-    assert re.search(r"^DJANGO_SECRET_KEY=$", ENV_EXAMPLE.read_text(), flags=re.MULTILINE)
+    for secret in SECRETS:
+        assert re.search(rf"^{secret}=$", ENV_EXAMPLE.read_text(), flags=re.MULTILINE)
 
 
 def test_every_env_example_variable_is_read_somewhere():

@@ -1,12 +1,15 @@
 """Settings are secure by default: no committed secret, DEBUG off, production refuses to start
 without a secret key and passes Django's deployment checks."""
 
+import base64
 import os
 import re
 import secrets
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_DIR = ROOT / "config" / "settings"
@@ -15,11 +18,19 @@ SETTINGS_DIR = ROOT / "config" / "settings"
 # (DJANGO_ALLOW_ASYNC_UNSAFE is set by tests/conftest.py for the browser tests only).
 _MACHINE_VARIABLES = {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE",
                       "DJANGO_SECRET_KEY", "DJANGO_DEBUG", "DJANGO_ALLOWED_HOSTS",
-                      "DJANGO_ALLOW_ASYNC_UNSAFE"}
+                      "DJANGO_ALLOW_ASYNC_UNSAFE", "AUDIT_SIGNING_KEY",
+                      "RESEARCH_PSEUDONYM_KEY", "AUDIT_CHECKPOINT_LOG"}
 
 # An assignment of a non-empty string literal to a secret setting.
 LITERAL_SECRET = re.compile(
     r"""^\s*(SECRET_KEY|\w*PASSWORD|\w*_TOKEN|\w*_KEY)\s*=\s*(['"])[^'"]+\2""", re.MULTILINE)
+
+
+def _production_secrets(**overrides: str) -> dict[str, str]:
+    """Fresh values for the three secrets production requires."""
+    return {"DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "AUDIT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "RESEARCH_PSEUDONYM_KEY": secrets.token_urlsafe(32), **overrides}
 
 
 def _run(code_or_args: list[str], tmp_path: Path, **variables: str):
@@ -36,8 +47,7 @@ def test_production_passes_the_deployment_checks(tmp_path):
     # when
     result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], tmp_path,
                   DJANGO_SETTINGS_MODULE="config.settings.production",
-                  DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-                  DJANGO_ALLOWED_HOSTS="example.org")
+                  DJANGO_ALLOWED_HOSTS="example.org", **_production_secrets())
 
     # then
     assert result.returncode == 0, result.stderr
@@ -66,10 +76,35 @@ def test_production_refuses_an_empty_secret_key(tmp_path):
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
 
 
+@pytest.mark.parametrize("name", ["AUDIT_SIGNING_KEY", "RESEARCH_PSEUDONYM_KEY"])
+def test_production_refuses_to_start_without_the_audit_and_research_keys(tmp_path, name):
+    # when
+    result = _run(["manage.py", "check"], tmp_path,
+                  DJANGO_SETTINGS_MODULE="config.settings.production",
+                  DJANGO_ALLOWED_HOSTS="example.org", **_production_secrets(**{name: ""}))
+
+    # then
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {name} is not set." in result.stderr
+
+
+@pytest.mark.parametrize("value", ["not base64!", base64.b64encode(b"short").decode()])
+def test_production_refuses_a_malformed_signing_key(tmp_path, value):
+    # when
+    result = _run(["manage.py", "check"], tmp_path,
+                  DJANGO_SETTINGS_MODULE="config.settings.production",
+                  DJANGO_ALLOWED_HOSTS="example.org",
+                  **_production_secrets(AUDIT_SIGNING_KEY=value))
+
+    # then
+    assert result.returncode != 0
+    assert "AUDIT_SIGNING_KEY must be the base64 of a 32-byte Ed25519 private key" in result.stderr
+
+
 def test_production_keeps_debug_off_even_when_asked(tmp_path):
     # when
     result = _run(["-c", "import config.settings.production as s; print(s.DEBUG)"], tmp_path,
-                  DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_DEBUG="true")
+                  DJANGO_DEBUG="true", **_production_secrets())
 
     # then
     assert result.returncode == 0, result.stderr

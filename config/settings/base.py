@@ -155,6 +155,15 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="early-access@localhost")
 # The platform's public address, for links in e-mails.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
+# The audit log's sealing key (base64 of a 32-byte Ed25519 private key) and the research
+# pseudonym key (any long random string). Both are secrets; production refuses to start
+# without them, local and test settings make their own. Checkpoints are also appended to a
+# file outside the database, so a copy of the chain's head survives whatever happens to it.
+AUDIT_SIGNING_KEY = env("AUDIT_SIGNING_KEY", default="")
+RESEARCH_PSEUDONYM_KEY = env("RESEARCH_PSEUDONYM_KEY", default="")
+AUDIT_CHECKPOINT_LOG = Path(env("AUDIT_CHECKPOINT_LOG", default="")
+                            or VAR_DIR / "audit-checkpoints.jsonl")
+
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated request gets 401 with WWW-Authenticate: Token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -227,6 +236,8 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 CELERY_BEAT_SCHEDULE = {
     "submissions-sweep": {"task": "submissions.tasks.submissions_sweep", "schedule": 60.0},
     "leases-expire": {"task": "review.tasks.leases_expire", "schedule": 30.0},
+    "audit-seal": {"task": "audit.tasks.audit_seal", "schedule": 5.0},
+    "research-rollups": {"task": "audit.tasks.research_rollups", "schedule": 30.0},
 }
 
 # The media pipeline's recovery: another worker may take over an attempt once it is older

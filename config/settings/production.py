@@ -1,5 +1,7 @@
 """Production settings: HTTPS only, a secret key required, PostgreSQL and Redis expected."""
 
+import base64
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -11,6 +13,18 @@ if not SECRET_KEY:
         "DJANGO_SECRET_KEY is not set. Production refuses to start without a secret key; "
         "see platform/.env.example for how to generate one."
     )
+for _name in ("AUDIT_SIGNING_KEY", "RESEARCH_PSEUDONYM_KEY"):
+    if not env(_name, default=""):
+        raise ImproperlyConfigured(
+            f"{_name} is not set. Production refuses to start without the audit log's "
+            "signing key and the research pseudonym key; see platform/.env.example.")
+try:
+    if len(base64.b64decode(env("AUDIT_SIGNING_KEY"), validate=True)) != 32:
+        raise ValueError
+except ValueError:
+    raise ImproperlyConfigured(
+        "AUDIT_SIGNING_KEY must be the base64 of a 32-byte Ed25519 private key; see "
+        "platform/.env.example for how to generate one.") from None
 DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 

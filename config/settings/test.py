@@ -4,6 +4,7 @@ PostgreSQL and Redis are used when ``DATABASE_URL`` and ``CELERY_BROKER_URL`` ar
 otherwise SQLite and eager Celery, so the suite also runs on a laptop with no services.
 """
 
+import base64
 import secrets
 import tempfile
 from pathlib import Path
@@ -12,6 +13,8 @@ from .base import *  # noqa: F403
 from .base import REST_FRAMEWORK, env
 
 SECRET_KEY = secrets.token_urlsafe(50)
+AUDIT_SIGNING_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
+RESEARCH_PSEUDONYM_KEY = secrets.token_urlsafe(32)
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 
@@ -19,6 +22,7 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 VAR_DIR = Path(env("TEST_VAR_DIR", default="") or tempfile.mkdtemp(prefix="early-access-test-"))
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_SCRATCH_DIR = VAR_DIR / "tmp"
+AUDIT_CHECKPOINT_LOG = VAR_DIR / "audit-checkpoints.jsonl"
 
 if not env("DATABASE_URL", default=""):
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}

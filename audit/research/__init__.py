@@ -1,0 +1,1 @@
+"""What researchers see of the log: studies, pseudonyms, datasets, exports and metrics."""

@@ -1,0 +1,3 @@
+"""Placeholder module until its views land."""
+
+urlpatterns: list = []

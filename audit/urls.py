@@ -1,0 +1,3 @@
+"""Research web pages (the dashboard)."""
+
+urlpatterns: list = []
