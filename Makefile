@@ -35,7 +35,7 @@ docs: install ## Regenerate docs/audit-events.md from the action registry
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py audit_docs
 
 bench: install ## Run the benchmarks (each prints its figure as a ratio to a baseline)
-	@for script in bench/*.py; do echo "== $$script"; DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python $$script || exit 1; done
 
 check-deploy: install ## Django's deployment checks against the production settings
 	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=check-only-$$(date +%s)-not-a-real-secret-key-just-long-enough \
