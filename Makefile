@@ -24,15 +24,17 @@ demo: install ## Run the platform with demo data at http://127.0.0.1:8000 (SQLit
 test: install ## Run the test suite (PostgreSQL/Redis/Chromium when configured, else SQLite)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install ## ruff, and the audit data dictionary is current
+lint: install ## ruff, and the data dictionaries (audit events, datasets) are current
 	$(BIN)/ruff check .
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py audit_docs --check
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py datasets_docs --check
 
 format: install ## Fix what ruff can fix
 	$(BIN)/ruff check --fix .
 
-docs: install ## Regenerate docs/audit-events.md from the action registry
+docs: install ## Regenerate docs/audit-events.md and docs/datasets.md from their registries
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py audit_docs
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py datasets_docs
 
 bench: install ## Run the benchmarks (each prints its figure as a ratio to a baseline)
 	@for script in bench/[!_]*.py; do echo "== $$script"; DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python $$script || exit 1; done

@@ -81,6 +81,31 @@ class ResearchScope:
     def pseudonym(self, user_id: int | None) -> str | None:
         return pseudonym(self.name, user_id)
 
+    @property
+    def label(self) -> str:
+        """A name for files made in this scope: the study's slug, or ``program``."""
+        return self.study.slug if self.study else PROGRAM_SCOPE
+
+
+@dataclass(frozen=True)
+class Person:
+    """One account as a scope sees it: the username only when the study is granted it."""
+
+    user_id: int
+    pseudonym: str
+    username: str | None
+
+
+def people(scope: ResearchScope) -> list[Person]:
+    """Every account's pseudonym in ``scope`` (a program has a few thousand accounts at most,
+    so the whole map is made here, where the key is, and handed to the database per request)."""
+    from django.contrib.auth import get_user_model
+
+    identities = scope.identities
+    return [Person(user_id, scope.pseudonym(user_id), username if identities else None)
+            for user_id, username in get_user_model().objects.order_by("pk").values_list(
+                "pk", "username")]
+
 
 def scope_for(user: Any, study_slug: str | None, *, program_admin_allowed: bool) -> ResearchScope:
     """Resolve the scope of a request: the named study (the researcher must belong to it), the

@@ -8,3 +8,10 @@ register("research.study_saved", subject="audit.study",
                  "researchers": "The user ids of its researchers after the change.",
                  "grants": "What the study may read beyond pseudonyms: identities, free_text, "
                            "client_context (each true or false)."})
+register("research.exported",
+         description="A researcher downloaded a dataset: who read what, through which study.",
+         fields={"dataset": "The dataset (events, submissions, decisions, ...).",
+                 "format": "csv, jsonl or parquet.",
+                 "study": "The study's slug the export was read through.",
+                 "filters": "The filters given (since, until, action, cohort, subject_id), as "
+                            "sent."})

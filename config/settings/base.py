@@ -194,6 +194,9 @@ REST_FRAMEWORK = {
 }
 
 SPECTACULAR_SETTINGS = {
+    # Keeps `research/export/{dataset}.{format}` in the schema (DRF's generator drops paths
+    # ending in a `.{format}` suffix).
+    "DEFAULT_GENERATOR_CLASS": "audit.research.schema.SchemaGenerator",
     "TITLE": "Early Access API",
     "DESCRIPTION": (
         "Invitations, the program switch, clip submissions, the approval gate and the "
