@@ -4,7 +4,7 @@ so every change is audited; account edits made here are audited as ``account.cha
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import Cohort, Invitation, Program, TermsAcceptance, User
+from accounts.models import Cohort, Invitation, Program, TermsAcceptance, TokenUsage, User
 from accounts.services.users import account_record_admin_change
 
 
@@ -57,6 +57,13 @@ class InvitationAdmin(ReadOnlyAdmin):
 @admin.register(Program)
 class ProgramAdmin(ReadOnlyAdmin):
     list_display = ("status", "reason", "changed_at", "terms_version")
+
+
+@admin.register(TokenUsage)
+class TokenUsageAdmin(ReadOnlyAdmin):
+    list_display = ("user", "usual_per_hour", "hours_learned", "current_window",
+                    "last_anomaly_window")
+    list_select_related = ("user",)
 
 
 @admin.register(TermsAcceptance)

@@ -61,8 +61,34 @@ register("token.created", subject="accounts.user",
          fields={"via": "sign_in (POST auth/token/), redemption or web (the tester's page)."})
 
 register("token.revoked", subject="accounts.user",
-         description="A user's API token was revoked.",
-         fields={"via": "api (DELETE auth/token/) or web."})
+         description=("A user's API token was revoked. The actor is its owner, a program admin, "
+                      "or the system actor token-watch."),
+         fields={"via": "api (DELETE auth/token/), web (the owner's page), admin (a program "
+                        "admin, from the program page) or token_watch (automatically, after a "
+                        "security.token_anomaly, when the program's policy is to revoke)."})
+
+register("security.token_anomaly", subject="accounts.user",
+         description=("An API token was used the way a shared or leaked one is: from more client "
+                      "addresses within an hour than the policy allows, or far above its owner's "
+                      "usual rate. Recorded at most once per user and hour by the system actor "
+                      "token-watch; the context holds the address of the request that crossed "
+                      "the threshold."),
+         fields={"token_fingerprint": "The first 16 hex digits of SHA-256 of the token's key "
+                                      "(never the key itself).",
+                 "reason": "distinct_addresses or rate.",
+                 "observed": "The figure that crossed the threshold: distinct client "
+                             "addresses (the limit plus one; counting stops there), or "
+                             "requests in the window so far.",
+                 "threshold": "The limit it crossed: the policy's token_max_addresses, or "
+                              "max(token_rate_factor * usual_per_hour, token_rate_floor) "
+                              "rounded up.",
+                 "usual_per_hour": "The owner's usual requests per hour of use when the window "
+                                   "opened (0 without history).",
+                 "window_start": "Start of the one-hour window, on the hour (UTC).",
+                 "window_s": "The window's length in seconds (3600).",
+                 "action": "revoked (the token was deleted; a token.revoked event follows, "
+                           "and the request that crossed the threshold was refused) or alerted "
+                           "(the program admins were e-mailed; the token still works)."})
 
 for _verb, _text in (("paused", "paused: no new clips may be created or submitted"),
                      ("suspended", "suspended: testers have no access at all"),
@@ -71,3 +97,7 @@ for _verb, _text in (("paused", "paused: no new clips may be created or submitte
              description=f"A program admin {_text}.",
              fields={"from_status": "The program's status before the change.",
                      "reason": "The reason given (shown to testers)."})
+
+register("program.policy_changed", subject="accounts.program",
+         description="A program admin changed the program's policy.",
+         fields={"changed": 'Each changed policy field as {"from": before, "to": after}.'})

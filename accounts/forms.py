@@ -2,7 +2,7 @@
 
 from django import forms
 
-from accounts.models import Cohort, Role
+from accounts.models import Cohort, Role, TokenAnomalyAction
 
 
 class SignInForm(forms.Form):
@@ -36,3 +36,22 @@ class InvitationForm(forms.Form):
     email = forms.EmailField(required=False, help_text="Optional: only this address may use it.")
     expires_in_days = forms.IntegerField(min_value=1, max_value=90, initial=14)
     max_uses = forms.IntegerField(min_value=1, max_value=1000, initial=1)
+
+
+class TokenWatchPolicyForm(forms.Form):
+    """The token watch's policy; ``program_policy_update`` checks the ranges."""
+
+    token_max_addresses = forms.IntegerField(
+        label="Client addresses per token and hour",
+        help_text="More distinct addresses than this in one hour is an anomaly.")
+    token_rate_factor = forms.FloatField(
+        label="Rate factor",
+        help_text="More requests in an hour than this many times the owner's usual hourly rate "
+                  "is an anomaly.")
+    token_rate_floor = forms.IntegerField(
+        label="Rate floor (requests per hour)",
+        help_text="The rate threshold never drops below this, so a new tester's first burst is "
+                  "not an anomaly.")
+    token_anomaly_action = forms.ChoiceField(
+        label="On an anomaly", choices=TokenAnomalyAction.choices,
+        help_text="Revoking refuses the token at once; its owner signs in again for a new one.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from functools import cached_property
 
@@ -83,6 +84,13 @@ def default_allowed_codecs() -> list[str]:
     return ["h264", "hevc", "vp9", "av1"]
 
 
+class TokenAnomalyAction(models.TextChoices):
+    """What the token watch does when a token is used like a leaked one."""
+
+    ALERT = "alert", "Alert the program admins"
+    REVOKE = "revoke", "Revoke the token"
+
+
 class Program(models.Model):
     """The program's single row: its switch and the policy other parts of the platform read."""
 
@@ -106,6 +114,17 @@ class Program(models.Model):
     allowed_video_codecs = models.JSONField(default=default_allowed_codecs)
     lease_seconds = models.PositiveIntegerField(default=600)
     second_opinion_rate = models.FloatField(default=0.05)
+    # The token watch (accounts.services.token_watch): when an API token looks shared.
+    token_max_addresses = models.PositiveIntegerField(
+        default=5, help_text="Distinct client addresses a token may use within one hour.")
+    token_rate_factor = models.FloatField(
+        default=10.0, help_text="Requests in one hour above this many times the owner's usual "
+                                "hourly rate flag the token.")
+    token_rate_floor = models.PositiveIntegerField(
+        default=120, help_text="The rate threshold never drops below this many requests in one "
+                               "hour, so a new tester's first burst is not flagged.")
+    token_anomaly_action = models.CharField(
+        max_length=16, choices=TokenAnomalyAction.choices, default=TokenAnomalyAction.ALERT)
 
     class Meta:
         constraints = [
@@ -114,6 +133,12 @@ class Program(models.Model):
                 condition=models.Q(second_opinion_rate__gte=0, second_opinion_rate__lte=1),
                 name="accounts_program_second_opinion_rate_range",
             ),
+            models.CheckConstraint(condition=models.Q(token_max_addresses__gte=1),
+                                   name="accounts_program_token_max_addresses_positive"),
+            models.CheckConstraint(condition=models.Q(token_rate_factor__gte=1),
+                                   name="accounts_program_token_rate_factor_at_least_one"),
+            models.CheckConstraint(condition=models.Q(token_rate_floor__gte=1),
+                                   name="accounts_program_token_rate_floor_positive"),
         ]
 
     def __str__(self) -> str:
@@ -129,6 +154,17 @@ class Program(models.Model):
             "allowed_video_codecs": list(self.allowed_video_codecs),
             "lease_seconds": self.lease_seconds,
             "second_opinion_rate": self.second_opinion_rate,
+        }
+
+    @property
+    def token_watch_policy(self) -> dict[str, object]:
+        """The token watch's thresholds and action. Shown to program admins only: someone
+        holding a leaked token could otherwise pace themselves just under them."""
+        return {
+            "token_max_addresses": self.token_max_addresses,
+            "token_rate_factor": self.token_rate_factor,
+            "token_rate_floor": self.token_rate_floor,
+            "token_anomaly_action": self.token_anomaly_action,
         }
 
 
@@ -202,3 +238,35 @@ class Redemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} redeemed {self.invitation_id}"
+
+
+def token_fingerprint(key: str) -> str:
+    """A short, stable name for an API token that cannot be turned back into its key (the key
+    itself carries 160 random bits). Audit events and pages show this, never the key."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+class TokenUsage(models.Model):
+    """How a user's API token is usually used, and the watch's bookkeeping for it.
+
+    One row per user, written at most once per hour in which the token is used (when that
+    hour's window opens) and when an anomaly is recorded; never per request. Requests are
+    counted in the cache (see ``accounts.services.token_watch``).
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True,
+                                on_delete=models.CASCADE, related_name="token_usage")
+    usual_per_hour = models.FloatField(
+        default=0, help_text="Moving average of requests per hour, over hours of use.")
+    hours_learned = models.PositiveIntegerField(
+        default=0, help_text="How many hours of use the average has learnt from.")
+    current_window = models.DateTimeField(
+        null=True, blank=True, help_text="Start of the latest hour the token was used in.")
+    last_anomaly_window = models.DateTimeField(
+        null=True, blank=True, help_text="Start of the latest hour that raised an anomaly.")
+
+    class Meta:
+        verbose_name_plural = "token usage"
+
+    def __str__(self) -> str:
+        return f"token usage of {self.user_id}: {self.usual_per_hour:.1f}/h"

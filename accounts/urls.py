@@ -13,4 +13,6 @@ urlpatterns = [
     path("program/", views.program_admin, name="program_admin"),
     path("program/invitations/<uuid:invitation_id>/revoke/", views.invitation_revoke_view,
          name="invitation_revoke"),
+    path("program/users/<int:user_id>/revoke-token/", views.token_revoke_view,
+         name="token_revoke"),
 ]

@@ -13,8 +13,14 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.forms import InvitationForm, ProgramSwitchForm, RedeemForm, SignInForm
-from accounts.models import Role
+from accounts.forms import (
+    InvitationForm,
+    ProgramSwitchForm,
+    RedeemForm,
+    SignInForm,
+    TokenWatchPolicyForm,
+)
+from accounts.models import Role, User
 from accounts.permissions import has_role, page_for
 from accounts.selectors import (
     api_token_of,
@@ -22,10 +28,22 @@ from accounts.selectors import (
     invitations_list,
     program_get,
     terms_version_accepted,
+    token_anomalies_recent,
 )
-from accounts.services.auth import auth_authenticate, sign_out_record, token_issue, token_revoke
+from accounts.services.auth import (
+    auth_authenticate,
+    sign_out_record,
+    token_issue,
+    token_revoke,
+    token_revoke_of,
+)
 from accounts.services.invitations import invitation_create, invitation_redeem, invitation_revoke
-from accounts.services.program import program_pause, program_resume, program_suspend
+from accounts.services.program import (
+    program_pause,
+    program_policy_update,
+    program_resume,
+    program_suspend,
+)
 from accounts.throttles import RedeemThrottle, SignInThrottle, throttle_wait
 from core import clock
 from core.errors import DomainError
@@ -150,9 +168,24 @@ _SWITCH = {"pause": program_pause, "suspend": program_suspend, "resume": program
 def program_admin(request: HttpRequest) -> HttpResponse:
     switch_form = ProgramSwitchForm(prefix="switch")
     invitation_form = InvitationForm(prefix="invite")
+    policy_form = TokenWatchPolicyForm(prefix="policy",
+                                       initial=program_get().token_watch_policy)
     created = None
     status = 200
-    if request.method == "POST" and "switch-command" in request.POST:
+    if request.method == "POST" and "policy-save" in request.POST:
+        policy_form = TokenWatchPolicyForm(request.POST, prefix="policy")
+        if policy_form.is_valid():
+            try:
+                program_policy_update(actor=request.user, **policy_form.cleaned_data)
+            except DomainError as error:
+                _form_error(policy_form, error)
+                status = error.status
+            else:
+                messages.success(request, "The token watch policy is saved.")
+                return redirect("accounts:program_admin")
+        else:
+            status = 400
+    elif request.method == "POST" and "switch-command" in request.POST:
         switch_form = ProgramSwitchForm(request.POST, prefix="switch")
         if switch_form.is_valid():
             command = switch_form.cleaned_data["command"]
@@ -190,7 +223,8 @@ def program_admin(request: HttpRequest) -> HttpResponse:
                    for invitation in invitations_list()[:100]]
     return render(request, "accounts/program_admin.html", {
         "switch_form": switch_form, "invitation_form": invitation_form, "created": created,
-        "invitations": invitations, "program": program_get(),
+        "invitations": invitations, "program": program_get(), "policy_form": policy_form,
+        "anomalies": token_anomalies_recent(),
     }, status=status)
 
 
@@ -205,4 +239,17 @@ def invitation_revoke_view(request: HttpRequest, invitation_id) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, "The invitation is revoked.")
+    return redirect("accounts:program_admin")
+
+
+@login_required
+@require_POST
+@program_admins_only
+def token_revoke_view(request: HttpRequest, user_id: int) -> HttpResponse:
+    owner = get_object_or_404(User, pk=user_id)
+    if token_revoke_of(actor=request.user, owner=owner):
+        messages.success(request, f"The API token of {owner.username} is revoked; scripts using "
+                                  "it stop working until they sign in again.")
+    else:
+        messages.info(request, f"{owner.username} has no API token.")
     return redirect("accounts:program_admin")

@@ -44,11 +44,25 @@ def token_issue(*, actor: User, via: str) -> Token:
 
 
 def token_revoke(*, actor: User, via: str) -> bool:
-    """Delete the user's API token; returns whether there was one."""
+    """Delete the user's own API token; returns whether there was one."""
+    return _token_delete(owner=actor, actor=actor, via=via)
+
+
+def token_revoke_of(*, actor: User | audit.SystemActor, owner: User, via: str = "admin") -> bool:
+    """Revoke someone else's API token: a program admin's action (say, on a token seen in an
+    anomaly), or the token watch's. The owner gets a new token by signing in again. Returns
+    whether there was one.
+
+    Callers check that a user ``actor`` is a program admin (the program page does).
+    """
+    return _token_delete(owner=owner, actor=actor, via=via)
+
+
+def _token_delete(*, owner: User, actor: User | audit.SystemActor, via: str) -> bool:
     with transaction.atomic():
-        deleted, _ = Token.objects.filter(user=actor).delete()
+        deleted, _ = Token.objects.filter(user=owner).delete()
         if deleted:
-            audit.record("token.revoked", actor=actor, subject=actor, data={"via": via})
+            audit.record("token.revoked", actor=actor, subject=owner, data={"via": via})
     return bool(deleted)
 
 

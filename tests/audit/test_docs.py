@@ -18,7 +18,8 @@ ACCOUNTS_ACTIONS = [
     "cohort.created",
     "invitation.created", "invitation.redeemed", "invitation.redemption_refused",
     "invitation.revoked",
-    "program.paused", "program.resumed", "program.suspended",
+    "program.paused", "program.policy_changed", "program.resumed", "program.suspended",
+    "security.token_anomaly",
     "terms.accepted",
     "token.created", "token.revoked",
 ]
