@@ -163,6 +163,9 @@ AUDIT_SIGNING_KEY = env("AUDIT_SIGNING_KEY", default="")
 RESEARCH_PSEUDONYM_KEY = env("RESEARCH_PSEUDONYM_KEY", default="")
 AUDIT_CHECKPOINT_LOG = Path(env("AUDIT_CHECKPOINT_LOG", default="")
                             or VAR_DIR / "audit-checkpoints.jsonl")
+# How long a transaction may stay open and still have its events sealed by the next ordinary
+# run; older stragglers wait for the full sweep each sealer makes once per margin.
+AUDIT_SEAL_MARGIN_S = env.int("AUDIT_SEAL_MARGIN_S", default=600)
 
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated request gets 401 with WWW-Authenticate: Token.
