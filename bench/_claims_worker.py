@@ -220,8 +220,11 @@ class Moderator:
         self.notify.calls = 0
 
         def count_lost_races(execute, sql, params, many, context):
-            # claim_next retries when its claim insert hits "one open claim per clip"
+            # claim_next moves on when its claim insert finds the clip already held ("one
+            # open claim per clip"): it then reads the open claims, or retries on an error
             nonlocal lost_races
+            if sql.startswith('SELECT "review_claim"."id"'):
+                lost_races += 1
             try:
                 return execute(sql, params, many, context)
             except IntegrityError:

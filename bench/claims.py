@@ -3,8 +3,11 @@ doing the same writes, at 1, 4 and 16 concurrent moderators (one process each), 
 
 Prints items/s, p50 and p99 latency per item for both, their ratio (service / raw), and the
 integrity counts (clips with more than one decision, or more than one open claim: must be 0).
-Then the claim endpoint over HTTP (gunicorn, 4 sync workers, 16 keep-alive clients) as a p99
-ratio to ``GET /api/v1/me/`` on the same server.
+Then a diagnosis in this process: statements per item, CPU per item in the client process
+and in its database backend for both loops (their ratio is what to expect once every core is
+busy), both claim queries' plans, and a CPU profile of the service loop. Then the claim
+endpoint over HTTP (gunicorn, 4 sync workers, 16 keep-alive clients) as a p99 ratio to
+``GET /api/v1/me/`` on the same server.
 Goal (issue 4): service >= 0.5x raw at 4 and 16 moderators.
 
 How the sides are kept comparable: the same spawned processes (one per moderator, each its
@@ -20,7 +23,7 @@ The decision e-mail task is replaced by a counting stub in the benchmark process
 broker, not eager); gunicorn gets the in-memory broker.
 
 Needs PostgreSQL (DATABASE_URL). Builds ``test_<name>`` with 100 000 pending clips and drops
-it when done (about 2.5 minutes). Tunables: BENCH_CLAIMS_ITEMS; BENCH_CLAIMS_SECONDS (per
+it when done (about 5 minutes). Tunables: BENCH_CLAIMS_ITEMS; BENCH_CLAIMS_SECONDS (per
 run) and BENCH_CLAIMS_ROUNDS (interleaved runs per loop and concurrency, pooled);
 BENCH_CLAIMS_HTTP_SECONDS (per endpoint); BENCH_CLAIMS_PROFILE (auto: profile one service
 loop when the goal is missed; 1: always; 0: never).
@@ -28,6 +31,7 @@ loop when the goal is missed; 1: always; 0: never).
 
 from __future__ import annotations
 
+import base64
 import cProfile
 import hashlib
 import http.client
@@ -36,6 +40,7 @@ import math
 import multiprocessing
 import os
 import pstats
+import secrets
 import shutil
 import signal
 import socket
@@ -44,6 +49,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
@@ -53,7 +59,7 @@ from _setup import django_database
 ROOT = Path(__file__).resolve().parent.parent
 ITEMS = int(os.environ.get("BENCH_CLAIMS_ITEMS", "100000"))
 SECONDS = float(os.environ.get("BENCH_CLAIMS_SECONDS", "4"))
-ROUNDS = int(os.environ.get("BENCH_CLAIMS_ROUNDS", "2"))
+ROUNDS = int(os.environ.get("BENCH_CLAIMS_ROUNDS", "3"))
 HTTP_SECONDS = float(os.environ.get("BENCH_CLAIMS_HTTP_SECONDS", "8"))
 PROFILE = os.environ.get("BENCH_CLAIMS_PROFILE", "auto")
 LEVELS = (1, 4, 16)
@@ -213,8 +219,26 @@ def merge(counts: list[dict]) -> dict:
 
 
 # -- diagnosis ------------------------------------------------------------------------------
+def backend_cpu(cursor) -> Callable[[], float]:
+    """A reading of the CPU seconds the PostgreSQL backend serving ``cursor`` has used
+    (from /proc: the server runs on this machine), or of 0.0 where that cannot be read."""
+    cursor.execute("SELECT pg_backend_pid()")
+    stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+
+    def read() -> float:
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    return read
+
+
 def diagnose(connection, moderator_id: int, profile: bool) -> None:
-    """Queries per item, both claim queries' plans, and (when asked) a cProfile of one
+    """Queries per item; CPU per item in the client process and in its database backend,
+    for both loops (on two cores shared by every process, their totals bound the rates at
+    high concurrency); both claim queries' plans; and (when asked) a CPU profile of one
     service loop in this process."""
     import _claims_worker
     import psycopg
@@ -229,6 +253,7 @@ def diagnose(connection, moderator_id: int, profile: bool) -> None:
 
     review.tasks.decision_notify = _claims_worker._NotifyStub()
     actor = User.objects.get(pk=moderator_id)
+    assert actor.roles
     statements: list[str] = []
 
     def count(execute, sql, params, many, context):
@@ -239,27 +264,44 @@ def diagnose(connection, moderator_id: int, profile: bool) -> None:
         claim = claim_next(actor=actor)
         decision_record(actor=actor, claim_id=claim.pk, outcome="approve")
 
-    item()  # warm
-    items = 10
-    wall, cpu = time.perf_counter(), time.process_time()
-    with connection.execute_wrapper(count):
-        for _ in range(items):
-            item()
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    with connection.cursor() as cursor:
+        service_backend = backend_cpu(cursor)
     raw_connection = psycopg.connect(**_claims_worker.raw_params(connection.settings_dict))
     raw = _claims_worker.RawLoop(raw_connection, moderator_id)
+    cost = {"service": [0.0, 0.0, 0.0], "raw": [0.0, 0.0, 0.0]}  # wall, client, backend
+    items = {"service": 0, "raw": 0}
     with raw_connection, raw_connection.cursor() as cursor:
-        version, raw_items = raw.taxonomy_version(cursor), 300
-        raw_wall, raw_cpu = time.perf_counter(), time.process_time()
-        for _ in range(raw_items):
-            raw.item(cursor, version)
-        raw_wall, raw_cpu = time.perf_counter() - raw_wall, time.process_time() - raw_cpu
-    print(f"  service: {len(statements) / items:.0f} SQL statements and 2 transactions per item, "
-          f"{wall / items * 1000:.2f} ms/item, of which {cpu / items * 1000:.2f} ms CPU in "
-          "this (client) process")
-    print(f"  raw SQL: 7 statements and 1 transaction per item, "
-          f"{raw_wall / raw_items * 1000:.2f} ms/item, of which "
-          f"{raw_cpu / raw_items * 1000:.2f} ms CPU in this process")
+        raw_backend = backend_cpu(cursor)
+        version = raw.taxonomy_version(cursor)
+        loops = {"service": (item, service_backend),
+                 "raw": (lambda: raw.item(cursor, version), raw_backend)}
+        for step, _ in loops.values():
+            for _ in range(20):  # warm: connections, prepared statements, caches
+                step()
+        with connection.execute_wrapper(count):
+            item()
+        for batch in range(20):  # alternating batches, so machine noise hits both alike
+            for name in ("service", "raw") if batch % 2 else ("raw", "service"):
+                step, backend = loops[name]
+                wall, client, server = time.perf_counter(), time.process_time(), backend()
+                for _ in range(25):
+                    step()
+                for index, spent in enumerate((time.perf_counter() - wall,
+                                               time.process_time() - client,
+                                               backend() - server)):
+                    cost[name][index] += spent
+                items[name] += 25
+    per_item = {name: [spent / items[name] * 1000 for spent in cost[name]] for name in cost}
+    for name, label in (("service", f"service: {len(statements)} SQL statements and 2 "
+                                    "transactions per item"),
+                        ("raw", "raw SQL: 7 statements and 1 transaction per item")):
+        wall, client, server = per_item[name]
+        print(f"  {label}, {wall:.2f} ms/item; CPU {client:.2f} ms in the client process + "
+              f"{server:.2f} ms in its database backend = {client + server:.2f} ms")
+    service_cpu, raw_cpu = (sum(per_item[name][1:]) for name in ("service", "raw"))
+    if service_cpu and raw_cpu:
+        print(f"  CPU per item raw / service = {raw_cpu / service_cpu:.2f}x: the ratio to "
+              "expect when every core is busy")
     queryset = clips_claimable_by(actor, clock.now(), escalated=False).select_for_update(
         skip_locked=True, of=("self",))[:1]
     with transaction.atomic():
@@ -286,33 +328,38 @@ def diagnose(connection, moderator_id: int, profile: bool) -> None:
                   f"plan {' > '.join(nodes)}")
     if not profile:
         return
-    profiler = cProfile.Profile()
-    end, items = time.perf_counter() + 2, 0
+    # CPU time, not wall time: waiting on the database is the other process's cost.
+    profiler = cProfile.Profile(time.process_time)
+    end, profiled = time.perf_counter() + 2, 0
     profiler.enable()
     while time.perf_counter() < end:
         item()
-        items += 1
+        profiled += 1
     profiler.disable()
     stats = pstats.Stats(profiler)
     total = stats.total_tt
-    print(f"  cProfile, one service loop in this process: {items} items in {total:.2f} s "
-          f"({total / items * 1000:.2f} ms/item)")
+    print(f"  cProfile (CPU time), one service loop in this process: {profiled} items, "
+          f"{total:.2f} s ({total / profiled * 1000:.2f} ms/item, with the profiler's overhead)")
     watched = {
         "claim_next": ("review/services/claims.py", "claim_next"),
-        "  clips.first() (the SKIP LOCKED select)": ("django/db/models/query.py", "first"),
-        "  _open (stale check + claim insert + audit)": ("review/services/claims.py", "_open"),
-        "  track_of (2 EXISTS queries)": ("review/selectors.py", "track_of"),
-        "  program_get": ("accounts/selectors.py", "program_get"),
+        "  claim_insert_next (SKIP LOCKED pick + claim insert)": ("review/sql.py",
+                                                                 "claim_insert_next"),
+        "  _opened (the claim's audit event)": ("review/services/claims.py", "_opened"),
         "decision_record": ("review/services/decisions.py", "decision_record"),
+        "  claim_for_decision (clip lock + claim read)": ("review/sql.py",
+                                                          "claim_for_decision"),
+        "  decision_write (fenced take + decision + status)": ("review/sql.py",
+                                                               "decision_write"),
         "audit.record (all)": ("audit/services.py", "record"),
         "psycopg execute (all statements)": ("psycopg/cursor.py", "execute"),
         "SQL compilation (as_sql, all)": ("django/db/models/sql/compiler.py", "as_sql"),
+        "model instances (__init__, all)": ("django/db/models/base.py", "__init__"),
         "transaction commit (all)": ("django/db/backends/base/base.py", "commit"),
     }
     for label, (file, function) in watched.items():
         cumulative = sum(entry[3] for key, entry in stats.stats.items()
                          if key[0].endswith(file) and key[2] == function)
-        print(f"    {label:48s} {cumulative / items * 1000:6.2f} ms/item "
+        print(f"    {label:48s} {cumulative / profiled * 1000:6.2f} ms/item "
               f"({cumulative / total:4.0%})")
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(8)
@@ -333,6 +380,10 @@ def serve_http(db_url: str, scratch: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production",
            "DJANGO_SECRET_KEY": "bench-only-" + "x" * 50, "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
            "DJANGO_SECURE_SSL_REDIRECT": "false", "VAR_DIR": str(scratch),
+           # Throwaway keys: production settings refuse to start without them.
+           "AUDIT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+           "RESEARCH_PSEUDONYM_KEY": secrets.token_urlsafe(32),
+           "AUDIT_CHECKPOINT_LOG": str(scratch / "audit-checkpoints.jsonl"),
            "DATABASE_URL": db_url, "CELERY_BROKER_URL": "memory://",
            "DJANGO_LOG_LEVEL": "ERROR"}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

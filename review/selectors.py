@@ -5,13 +5,26 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
+from uuid import UUID
 
 from django.db import connection
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import (
+    Choices,
+    Count,
+    Exists,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
-from accounts.models import Role, User
+from accounts.models import Program, Role, User
 from accounts.permissions import has_role
+from review import sql as review_sql
 from review.models import (
     Appeal,
     Claim,
@@ -19,7 +32,6 @@ from review.models import (
     Escalation,
     ReasonCode,
     SecondOpinion,
-    TaxonomyVersion,
     Track,
 )
 from submissions.models import Submission, SubmissionStatus
@@ -27,10 +39,6 @@ from submissions.models import Submission, SubmissionStatus
 
 def reasons_active() -> QuerySet[ReasonCode]:
     return ReasonCode.objects.filter(is_active=True)
-
-
-def taxonomy_current() -> TaxonomyVersion | None:
-    return TaxonomyVersion.objects.order_by("-number").first()
 
 
 def _live_claim(now: datetime):
@@ -71,34 +79,73 @@ def clips_claimable_by(user: User, now: datetime, *, escalated: bool) -> QuerySe
     )
 
 
+class QueuedClip(NamedTuple):
+    """The next clip for a moderator, as claim-next needs it."""
+
+    pk: UUID
+    review_entered_at: datetime | None
+    appeal_open: bool  # it waits on an appeal
+    lease_seconds: int  # the program's lease length, read in the same statement
+
+
 # The next-clip query is the gate's hottest statement, and building it through the ORM costs
 # more than running it. It is compiled once per database and queue with stand-in values,
 # which are then swapped for the real user and time on every call.
 _STAND_IN_USER = -7_020_411
 _STAND_IN_NOW = datetime(2000, 1, 2, 3, 4, 5, 678_901, tzinfo=UTC)
+_QUEUED_FIELDS = (Submission._meta.pk, Submission._meta.get_field("review_entered_at"),
+                  None, Program._meta.get_field("lease_seconds"))
 
 
 @cache
-def _next_clip_sql(vendor: str, escalated: bool) -> tuple[str, tuple[str | object, ...]]:
+def _next_clip_sql(vendor: str, escalated: bool) -> tuple[str, tuple[object, ...]]:
     stand_in = User(pk=_STAND_IN_USER)
-    queryset = clips_claimable_by(stand_in, _STAND_IN_NOW, escalated=escalated)
+    lease = Program.objects.filter(pk=Program.SINGLETON_ID).values("lease_seconds")[:1]
+    default_lease = Program._meta.get_field("lease_seconds").get_default()
+    queryset = (clips_claimable_by(stand_in, _STAND_IN_NOW, escalated=escalated)
+                # No program row yet means the default policy.
+                .annotate(lease_seconds=Coalesce(Subquery(lease), Value(default_lease)))
+                .values_list(*QueuedClip._fields))
     sql, params = queryset.select_for_update(skip_locked=True, of=("self",))[:1].query \
         .sql_with_params()
     now = connection.ops.adapt_datetimefield_value(_STAND_IN_NOW)
-    roles = tuple("user" if param == _STAND_IN_USER else "now" if param == now else param
-                  for param in params)
+    # Choices are plain strings to the database driver.
+    roles = tuple("user" if param == _STAND_IN_USER else "now" if param == now
+                  else str(param) if isinstance(param, Choices) else param for param in params)
     if "user" not in roles or "now" not in roles:
         raise RuntimeError("the next-clip query no longer takes the user and the time")
     return sql, roles
 
 
-def next_claimable_clip(user: User, now: datetime, *, escalated: bool) -> Submission | None:
-    """The first of ``clips_claimable_by``, locked (``SKIP LOCKED`` where the database has
-    it); to be called inside a transaction."""
+def next_clip_query(user: User, now: datetime, *, escalated: bool) -> tuple[str, list]:
+    """The SQL and parameters of ``next_claimable_clip``: the first of ``clips_claimable_by``,
+    locked (``SKIP LOCKED`` where the database has it), as the columns of ``QueuedClip``."""
     sql, roles = _next_clip_sql(connection.vendor, escalated)
     values = {"user": user.pk, "now": connection.ops.adapt_datetimefield_value(now)}
-    params = [values.get(role, role) if isinstance(role, str) else role for role in roles]
-    return next(iter(Submission.objects.raw(sql, params)), None)
+    return sql, [values.get(role, role) if isinstance(role, str) else role for role in roles]
+
+
+def next_claimable_clip(user: User, now: datetime, *, escalated: bool) -> QueuedClip | None:
+    """The first of ``clips_claimable_by``, locked (``SKIP LOCKED`` where the database has
+    it); to be called inside a transaction."""
+    row = review_sql.fetchone(*next_clip_query(user, now, escalated=escalated), _QUEUED_FIELDS)
+    if row is None:
+        return None
+    pk, entered_at, appeal_open, lease_seconds = row
+    return QueuedClip(pk, entered_at, bool(appeal_open), lease_seconds)
+
+
+def queued_tracks(*, escalated: bool) -> tuple[Track, Track]:
+    """The track a clip from one queue is claimed on: (if it waits on an appeal, if not)."""
+    if escalated:
+        return Track.ESCALATION, Track.ESCALATION
+    return Track.APPEAL, Track.PRIMARY
+
+
+def queued_track(clip: QueuedClip, *, escalated: bool) -> Track:
+    """The track of a clip from ``next_claimable_clip``, which already knows the answer."""
+    appeal, otherwise = queued_tracks(escalated=escalated)
+    return appeal if clip.appeal_open else otherwise
 
 
 def second_opinions_claimable_by(user: User, now: datetime) -> QuerySet[SecondOpinion]:
@@ -112,20 +159,17 @@ def second_opinions_claimable_by(user: User, now: datetime) -> QuerySet[SecondOp
             .order_by("created_at", "pk"))
 
 
-def queued_track(submission: Submission, *, escalated: bool) -> Track:
-    """``track_of`` for a clip from ``clips_claimable_by``, which already knows the answer."""
-    if escalated:
-        return Track.ESCALATION
-    return Track.APPEAL if submission.appeal_open else Track.PRIMARY
-
-
 def effective_decision(submission: Submission) -> Decision | None:
     return submission.decisions.filter(is_effective=True).first()
 
 
-def sampled_for_second_opinion(submission: Submission, rate: float) -> bool:
-    """A deterministic draw per clip, so a simulation with the same seed samples the same."""
-    digest = hashlib.sha256(f"{submission.pk}:second-opinion".encode()).hexdigest()
+def sampled_for_second_opinion(submission: Submission | UUID, rate: float) -> bool:
+    """A deterministic draw per clip (given as the clip or its id), so a simulation with the
+    same seed samples the same."""
+    if rate <= 0:
+        return False
+    submission_id = submission.pk if isinstance(submission, Submission) else submission
+    digest = hashlib.sha256(f"{submission_id}:second-opinion".encode()).hexdigest()
     return int(digest[:8], 16) / 0x100000000 < rate
 
 

@@ -167,6 +167,10 @@ AUDIT_CHECKPOINT_LOG = Path(env("AUDIT_CHECKPOINT_LOG", default="")
 # run; older stragglers wait for the full sweep each sealer makes once per margin.
 AUDIT_SEAL_MARGIN_S = env.int("AUDIT_SEAL_MARGIN_S", default=600)
 
+# The review queue's claim and decision run as prepared statements on PostgreSQL; turn this
+# off behind a transaction-mode pooler that cannot keep them (PgBouncer before 1.21).
+REVIEW_PREPARED_STATEMENTS = env.bool("REVIEW_PREPARED_STATEMENTS", default=True)
+
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated request gets 401 with WWW-Authenticate: Token.
     "DEFAULT_AUTHENTICATION_CLASSES": [

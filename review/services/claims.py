@@ -1,9 +1,11 @@
 """Claims: take the next item under a lease, renew it, give it back; expire stale leases.
 
 On PostgreSQL the next item is locked with ``FOR UPDATE SKIP LOCKED``, so moderators
-claiming at once never wait on each other and never get the same item. Elsewhere (SQLite)
-the partial unique index "one open claim per clip" is the compare-and-set: a losing insert
-moves on to the next candidate. Either way two moderators never hold the same item.
+claiming at once never wait on each other and never get the same item; the lock and the
+claim's insert are one statement. Elsewhere (SQLite) the partial unique index "one open
+claim per clip" is the compare-and-set: an insert that finds the clip already held writes
+nothing, and claim-next moves on to the next candidate. Either way two moderators never
+hold the same item.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 import audit
@@ -19,12 +21,15 @@ from accounts.models import User
 from accounts.selectors import program_setting
 from core import clock
 from core.errors import NotFound
+from review import sql as review_sql
 from review.errors import LeaseLost
 from review.models import Claim, ClaimEnd, SecondOpinion, Track
 from review.selectors import (
     clip_queues_for,
     next_claimable_clip,
+    next_clip_query,
     queued_track,
+    queued_tracks,
     second_opinions_claimable_by,
 )
 from submissions.models import Submission
@@ -58,41 +63,75 @@ def _open(*, actor: User, submission_id: UUID, track: Track, entered_at: datetim
     request's; the "one open claim per clip" index guards either way). None if a live claim
     that our snapshot could not see yet already holds it. A lease that ran out without the
     sweep noticing yet is closed here first."""
-    for held in Claim.objects.filter(submission_id=submission_id, ended_at__isnull=True):
-        if held.expires_at > now or not (_expire(held, now) or _ended(held)):
-            return None  # live, or renewed just now
-    claim = Claim.objects.create(submission_id=submission_id, second_opinion=second_opinion,
-                                 track=track, moderator=actor, claimed_at=now,
-                                 expires_at=now + lease)
-    audit.record("review.claimed", actor=actor, subject=("submissions.submission", submission_id),
-                 data={"claim_id": claim.pk, "track": track, "expires_at": claim.expires_at,
-                       "waited_s": round((now - entered_at).total_seconds(), 3)
-                       if entered_at else None})
+    claim = Claim(submission_id=submission_id, second_opinion=second_opinion, track=track,
+                  moderator=actor, claimed_at=now, expires_at=now + lease)
+    if not review_sql.claim_insert(claim):
+        # An open claim holds the clip: a live one (ours to leave), or one that ran out.
+        for held in Claim.objects.filter(submission_id=submission_id, ended_at__isnull=True):
+            if held.expires_at > now or not (_expire(held, now) or _ended(held)):
+                return None  # live, or renewed just now
+        if not review_sql.claim_insert(claim):
+            return None  # another moderator's claim landed meanwhile
+    _opened(claim, entered_at=entered_at)
     return claim
+
+
+def _opened(claim: Claim, *, entered_at: datetime | None) -> None:
+    """Record a claim just inserted."""
+    claim._state.adding, claim._state.db = False, connection.alias
+    audit.record("review.claimed", actor=claim.moderator,
+                 subject=("submissions.submission", claim.submission_id),
+                 data={"claim_id": claim.pk, "track": claim.track,
+                       "expires_at": claim.expires_at,
+                       "waited_s": round((claim.claimed_at - entered_at).total_seconds(), 3)
+                       if entered_at else None})
 
 
 def _ended(claim: Claim) -> bool:
     return Claim.objects.filter(pk=claim.pk, ended_at__isnull=False).exists()
 
 
+def _open_next(*, actor: User, now: datetime, escalated: bool) -> Claim | None:
+    """Where the database can, take the next clip of a queue and open the claim on it in one
+    statement (the same query, the same insert as ``next_claimable_clip`` and ``_open``);
+    None if that found no clip free to claim, which the caller then looks into the usual
+    way (the queue is empty, or a lease on the clip must be closed first)."""
+    if not review_sql.picks_and_claims_at_once():
+        return None
+    claim = Claim(second_opinion=None, moderator=actor, claimed_at=now)
+    opened = review_sql.claim_insert_next(
+        claim, next_clip_query(actor, now, escalated=escalated),
+        queued_tracks(escalated=escalated))
+    if opened is None:
+        return None
+    claim.submission_id, claim.track, claim.expires_at = (
+        opened.submission_id, Track(opened.track), opened.expires_at)
+    _opened(claim, entered_at=opened.review_entered_at)
+    return claim
+
+
 def claim_next(*, actor: User) -> Claim | None:
     """Give ``actor`` the next item they may review, under a new lease; None if there is none."""
     now = clock.now()
-    lease = timedelta(seconds=program_setting("lease_seconds"))
     for escalated in clip_queues_for(actor):
         for _ in range(ATTEMPTS):
             try:
                 with transaction.atomic():
-                    submission = next_claimable_clip(actor, now, escalated=escalated)
-                    if submission is None:
+                    claim = _open_next(actor=actor, now=now, escalated=escalated)
+                    if claim is not None:
+                        return claim
+                    clip = next_claimable_clip(actor, now, escalated=escalated)
+                    if clip is None:
                         break
-                    track = queued_track(submission, escalated=escalated)
-                    claim = _open(actor=actor, submission_id=submission.pk, track=track,
-                                  entered_at=submission.review_entered_at, now=now, lease=lease)
+                    claim = _open(actor=actor, submission_id=clip.pk,
+                                  track=queued_track(clip, escalated=escalated),
+                                  entered_at=clip.review_entered_at, now=now,
+                                  lease=timedelta(seconds=clip.lease_seconds))
                     if claim is not None:
                         return claim
             except IntegrityError:
                 continue  # another moderator's claim landed between our read and our insert
+    lease = timedelta(seconds=program_setting("lease_seconds"))
     requests = second_opinions_claimable_by(actor, now).select_for_update(skip_locked=True,
                                                                           of=("self",))
     for _ in range(ATTEMPTS):

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
 
 import audit
 from accounts.models import User
-from accounts.selectors import program_setting
 from core import clock
 from core.errors import InvalidInput, NotFound
+from review import sql as review_sql
 from review.errors import AppealNotAllowed, LeaseLost, ReasonRequired, TaxonomyMissing
 from review.models import (
     Appeal,
     AppealResult,
     Claim,
-    ClaimEnd,
     Decision,
     Escalation,
     Outcome,
@@ -24,12 +24,11 @@ from review.models import (
     SecondOpinion,
     Track,
 )
-from review.selectors import effective_decision, sampled_for_second_opinion, taxonomy_current
+from review.selectors import effective_decision, sampled_for_second_opinion
+from submissions.errors import SubmissionInvalidTransition
 from submissions.models import Submission, SubmissionStatus
-from submissions.services.review_outcomes import (
-    submission_apply_decision,
-    submission_reopen_for_appeal,
-)
+from submissions.services.review_outcomes import submission_reopen_for_appeal
+from submissions.transitions import target_of
 
 MAX_NOTE = 4000
 MAX_APPEAL = 2000
@@ -45,14 +44,16 @@ OUTCOMES = {
 
 def _checked_reasons(outcome: str, reasons: list[str]) -> list[ReasonCode]:
     codes = list(dict.fromkeys(reasons))
+    if outcome == Outcome.REJECT and not codes:
+        raise ReasonRequired(fields={"reasons": ["Give at least one reason when rejecting."]})
+    if not codes:
+        return []
     known = {reason.code: reason for reason in ReasonCode.objects.filter(code__in=codes,
                                                                         is_active=True)}
     unknown = [code for code in codes if code not in known]
     if unknown:
         raise InvalidInput(fields={"reasons": [f"Unknown reason code: {code}."
                                                for code in unknown]})
-    if outcome == Outcome.REJECT and not codes:
-        raise ReasonRequired(fields={"reasons": ["Give at least one reason when rejecting."]})
     return [known[code] for code in codes]
 
 
@@ -66,58 +67,65 @@ def decision_record(
     second decision on the same claim, or one after the lease ran out (even if it started
     before), raises ``LeaseLost`` and changes nothing.
     """
-    claim = Claim.objects.filter(pk=claim_id, moderator=actor).first()
-    if claim is None:
-        raise NotFound("No such claim of yours.")
-    if outcome not in OUTCOMES[Track(claim.track)]:
-        raise InvalidInput(fields={"outcome": [
-            f"{Track(claim.track).label} items take one of "
-            f"{', '.join(sorted(OUTCOMES[Track(claim.track)]))}."]})
-    codes = _checked_reasons(outcome, reasons or [])
-    taxonomy = taxonomy_current()
-    if taxonomy is None:
-        raise TaxonomyMissing()
-    too_long = {name: [f"At most {MAX_NOTE} characters."]
-                for name, text in (("note_to_tester", note_to_tester),
-                                   ("internal_note", internal_note)) if len(text) > MAX_NOTE}
-    if too_long:
-        raise InvalidInput(fields=too_long)
-    if outcome == Outcome.REJECT and not note_to_tester.strip():
-        note_to_tester = "\n\n".join(reason.canned_response for reason in codes)
-
+    claim_id = Claim._meta.pk.to_python(claim_id)
     with transaction.atomic():
-        # The clip first, the claim second: the same order claim_next takes its locks in, so
-        # a decision and a concurrent claim can never wait on each other in a cycle.
-        submission = Submission.objects.select_for_update().get(pk=claim.submission_id)
+        # One read locks the clip and brings the claim, the taxonomy version in force and
+        # the sampling rate; a refusal below rolls it back with nothing written.
+        held = review_sql.claim_for_decision(claim_id, actor.pk)
+        if held is None:
+            raise NotFound("No such claim of yours.")
+        track = Track(held.track)
+        if outcome not in OUTCOMES[track]:
+            raise InvalidInput(fields={"outcome": [
+                f"{track.label} items take one of {', '.join(sorted(OUTCOMES[track]))}."]})
+        codes = _checked_reasons(outcome, reasons or [])
+        if held.taxonomy_version is None:
+            raise TaxonomyMissing()
+        too_long = {name: [f"At most {MAX_NOTE} characters."]
+                    for name, text in (("note_to_tester", note_to_tester),
+                                       ("internal_note", internal_note)) if len(text) > MAX_NOTE}
+        if too_long:
+            raise InvalidInput(fields=too_long)
+        if outcome == Outcome.REJECT and not note_to_tester.strip():
+            note_to_tester = "\n\n".join(reason.canned_response for reason in codes)
+
         now = clock.now()
-        taken = Claim.objects.filter(pk=claim.pk, ended_at__isnull=True,
-                                     expires_at__gt=now).update(ended_at=now,
-                                                                end_reason=ClaimEnd.DECIDED)
-        if not taken:
-            raise LeaseLost()
-        track = Track(claim.track)
-        if track != Track.SECOND_OPINION and submission.status != SubmissionStatus.PENDING_REVIEW:
+        if track != Track.SECOND_OPINION and held.status != SubmissionStatus.PENDING_REVIEW:
+            if not review_sql.claim_take(claim_id, now):
+                raise LeaseLost()
             raise LeaseLost("This clip is no longer waiting for review (it was withdrawn).")
         effective = track != Track.SECOND_OPINION and outcome != Outcome.ESCALATE
         if effective and track != Track.PRIMARY:
             # A first review never has an effective decision before it; the others do.
-            Decision.objects.filter(submission=submission, is_effective=True).update(
+            # (Undone with the rest if the claim turns out to be lost.)
+            Decision.objects.filter(submission_id=held.submission_id, is_effective=True).update(
                 is_effective=False)
-        decision = Decision.objects.create(
-            submission=submission, claim=claim, moderator=actor, track=track, outcome=outcome,
-            reasons=[reason.code for reason in codes],
-            taxonomy_version=taxonomy.number,
+        decision = Decision(
+            submission_id=held.submission_id, claim_id=claim_id, moderator=actor, track=track,
+            outcome=outcome, reasons=[reason.code for reason in codes],
+            taxonomy_version=held.taxonomy_version,
             note_to_tester=note_to_tester.strip(), internal_note=internal_note.strip(),
-            sha256=submission.sha256, is_effective=effective, decided_at=now)
-        appeal_result = _apply(decision, submission, track, now)
-        audit.record("review.decided", actor=actor, subject=submission, data={
-            "decision_id": decision.pk, "claim_id": claim.pk, "track": track,
-            "outcome": outcome, "reasons": decision.reasons,
-            "taxonomy_version": decision.taxonomy_version, "effective": effective,
-            "appeal_result": appeal_result,
-            "held_s": round((now - claim.claimed_at).total_seconds(), 3)})
+            sha256=held.sha256, is_effective=effective, decided_at=now)
+        # An effective decision approves or rejects the clip: the state machine's table
+        # decides the move (and refuses an illegal one), and the write checks it again.
+        target = target_of(outcome, held.status) if effective else None
+        taken, moved = review_sql.decision_write(decision, move=outcome if effective else None,
+                                                 target=target)
+        if not taken:
+            raise LeaseLost()
+        if effective and not moved:
+            raise SubmissionInvalidTransition("The clip changed while it was being decided.")
+        decision._state.adding, decision._state.db = False, connection.alias
+        appeal_result = _apply(decision, held, track, now)
+        audit.record("review.decided", actor=actor,
+                     subject=("submissions.submission", held.submission_id), data={
+                         "decision_id": decision.pk, "claim_id": decision.claim_id,
+                         "track": track, "outcome": outcome, "reasons": decision.reasons,
+                         "taxonomy_version": decision.taxonomy_version,
+                         "effective": effective, "appeal_result": appeal_result,
+                         "held_s": round((now - held.claimed_at).total_seconds(), 3)})
         if effective and track == Track.PRIMARY:
-            _maybe_second_opinion(decision, submission, now)
+            _maybe_second_opinion(decision, held.second_opinion_rate, now)
         if effective:
             from review.tasks import decision_notify
 
@@ -126,33 +134,36 @@ def decision_record(
     return decision
 
 
-def _apply(decision: Decision, submission: Submission, track: Track, now) -> str | None:
-    """Carry the decision's consequences; returns the appeal result if it settled one."""
+def _apply(decision: Decision, held: review_sql.HeldClaim, track: Track,
+           now: datetime) -> str | None:
+    """Carry the decision's consequences beyond the clip's status (which ``decision_write``
+    moved); returns the appeal result if it settled one."""
+    submission_id = decision.submission_id
     if track == Track.SECOND_OPINION:
-        SecondOpinion.objects.filter(pk=decision.claim.second_opinion_id).update(
-            decision=decision)
+        SecondOpinion.objects.filter(pk=held.second_opinion_id).update(decision=decision)
         return None
     if decision.outcome == Outcome.ESCALATE:
-        Escalation.objects.create(submission=submission, decision=decision, created_at=now)
+        Escalation.objects.create(submission_id=submission_id, decision=decision,
+                                  created_at=now)
         return None
-    submission_apply_decision(submission=submission, outcome=decision.outcome, decided_at=now)
     if track == Track.PRIMARY:
         return None  # nothing was escalated or appealed yet
-    Escalation.objects.filter(submission=submission, resolved_at__isnull=True).update(
+    Escalation.objects.filter(submission_id=submission_id, resolved_at__isnull=True).update(
         resolved_at=now)
     result = (AppealResult.OVERTURNED if decision.outcome == Outcome.APPROVE
               else AppealResult.UPHELD)
-    settled = Appeal.objects.filter(submission=submission, decision__isnull=True).update(
+    settled = Appeal.objects.filter(submission_id=submission_id, decision__isnull=True).update(
         decision=decision, result=result)
     return result.value if settled else None
 
 
-def _maybe_second_opinion(decision: Decision, submission: Submission, now) -> None:
-    if sampled_for_second_opinion(submission, program_setting("second_opinion_rate")):
-        SecondOpinion.objects.create(submission=submission, first_decision=decision,
-                                     created_at=now)
+def _maybe_second_opinion(decision: Decision, rate: float, now: datetime) -> None:
+    if sampled_for_second_opinion(decision.submission_id, rate):
+        SecondOpinion.objects.create(submission_id=decision.submission_id,
+                                     first_decision=decision, created_at=now)
         audit.record("review.second_opinion_requested", actor=audit.SystemActor("sampler"),
-                     subject=submission, data={"first_decision_id": decision.pk})
+                     subject=("submissions.submission", decision.submission_id),
+                     data={"first_decision_id": decision.pk})
 
 
 def appeal_create(*, actor: User, submission: Submission, message: str) -> Appeal:

@@ -1,5 +1,8 @@
-"""The status changes the approval gate makes to a clip. Called by the review app inside its
-own transaction (which records the decision's audit event), never on their own."""
+"""Status changes the approval gate makes to a clip outside the decision itself. Called by the
+review app inside its own transaction (which records the audit event), never on their own.
+
+A decision's own move (approve, reject) is written by review.sql in the same statement as the
+fenced claim update, from the statuses ``submissions.transitions`` allows."""
 
 from __future__ import annotations
 
@@ -9,15 +12,6 @@ from submissions.models import Submission
 from submissions.transitions import target_of
 
 APPEAL_PRIORITY = 10  # appeals go before first reviews
-
-
-def submission_apply_decision(*, submission: Submission, outcome: str,
-                              decided_at: datetime) -> Submission:
-    """Approve or reject a locked, ``pending_review`` clip."""
-    submission.status = target_of(outcome, submission.status)
-    submission.decided_at = decided_at
-    submission.save(update_fields=["status", "decided_at"])
-    return submission
 
 
 def submission_reopen_for_appeal(*, submission: Submission, at: datetime) -> Submission:

@@ -185,7 +185,8 @@ def test_a_claim_next_that_read_the_queue_before_a_claim_does_not_deadlock_its_d
 
     def ada_waits_after_taking_the_claim(execute, sql, params, many, context):
         result = execute(sql, params, many, context)
-        if sql.startswith('UPDATE "review_claim"'):
+        # The fenced update of the claim (on PostgreSQL, one statement with the decision).
+        if 'UPDATE "review_claim"' in sql:
             bo_locked.wait(timeout=5)
         return result
 
