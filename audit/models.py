@@ -134,3 +134,205 @@ class Study(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Research rollups ---------------------------------------------------------------------
+# Derived from the events by ``audit.research.rollups.refresh()`` and rebuilt from them at
+# will: unlike the rows above they are not evidence, only a faster way to read it.
+
+
+class RollupState(models.Model):
+    """How far the rollups have read the log (a single row).
+
+    Every event with an id up to ``folded_through`` is folded in or is known never to have
+    committed; events above it that are already folded are listed in ``RollupFoldedEvent``.
+    On PostgreSQL, ``horizon_event_id`` is the highest id folded by the last refresh and
+    ``horizon_xids`` the transactions that were writing to the database then: once they
+    have all ended, no event up to the horizon can still appear.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    folded_through = models.BigIntegerField(default=0)
+    batch = models.BigIntegerField(default=0, help_text="The last refresh batch's number.")
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    horizon_event_id = models.BigIntegerField(default=0)
+    horizon_xids = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        db_table = "audit_rollup_state"
+
+    def __str__(self) -> str:
+        return f"rollups folded through event #{self.folded_through}"
+
+
+class RollupFoldedEvent(models.Model):
+    """An event above the watermark that is already folded in. An id missing below a folded
+    one may belong to a transaction that has not committed yet, so the watermark waits for
+    it (for a grace period) rather than skip it."""
+
+    event_id = models.BigIntegerField(primary_key=True)
+    batch = models.BigIntegerField(db_index=True)
+    folded_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "audit_rollup_folded"
+
+    def __str__(self) -> str:
+        return f"event #{self.event_id} folded in batch {self.batch}"
+
+
+class RollupDirtySubmission(models.Model):
+    """Scratch rows of one refresh: the clips whose facts it rebuilds. Empty between
+    refreshes (filled and emptied inside the refresh's transaction)."""
+
+    submission_id = models.CharField(max_length=64, primary_key=True)
+
+    class Meta:
+        db_table = "audit_rollup_dirty_submission"
+
+    def __str__(self) -> str:
+        return self.submission_id
+
+
+class RollupDirtyHour(models.Model):
+    """Scratch rows of one refresh: the hours whose counts it rebuilds."""
+
+    hour = models.DateTimeField(primary_key=True)
+    hour_end = models.DateTimeField()
+
+    class Meta:
+        db_table = "audit_rollup_dirty_hour"
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:00}"
+
+
+class SubmissionRollup(models.Model):
+    """One row per clip: the time of every stage, its status now and its first verdict."""
+
+    submission_id = models.CharField(max_length=64, primary_key=True)
+    cohort = models.CharField(max_length=64, blank=True)
+    source = models.CharField(max_length=16, blank=True)
+    status = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(null=True, db_index=True)
+    submitted_at = models.DateTimeField(null=True)
+    entered_queue_at = models.DateTimeField(null=True)
+    first_claimed_at = models.DateTimeField(null=True)
+    decided_at = models.DateTimeField(null=True, db_index=True,
+                                      help_text="The first effective decision.")
+    outcome = models.CharField(max_length=16, blank=True,
+                               help_text="The first effective decision's outcome.")
+    appealed_at = models.DateTimeField(null=True)
+    withdrawn_at = models.DateTimeField(null=True)
+    failed_at = models.DateTimeField(null=True)
+    shared_at = models.DateTimeField(null=True)
+    time_to_decision_s = models.FloatField(
+        null=True, help_text="From entering the queue to the first effective decision.")
+    time_to_decision_bin = models.SmallIntegerField(
+        null=True, help_text="Its histogram bin (see HistogramRollup).")
+    last_event_id = models.BigIntegerField()
+
+    class Meta:
+        db_table = "audit_rollup_submission"
+        indexes = [models.Index(fields=["cohort", "created_at"],
+                                name="audit_rollup_sub_cohort"),
+                   # Ranking one bin's values reads only this index (PostgreSQL).
+                   models.Index(fields=["time_to_decision_bin", "time_to_decision_s"],
+                                include=["cohort", "decided_at"],
+                                name="audit_rollup_sub_ttd_bin")]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} ({self.status})"
+
+
+class QueueEntryRollup(models.Model):
+    """One row per entry of a clip into the review queue, keyed by the event that entered it
+    (processed, appealed, escalated, sampled for a second opinion), with how it left."""
+
+    entry_event_id = models.BigIntegerField(primary_key=True)
+    submission_id = models.CharField(max_length=64, db_index=True)
+    cohort = models.CharField(max_length=64, blank=True)
+    track = models.CharField(max_length=16)
+    entered_at = models.DateTimeField(db_index=True)
+    first_claimed_at = models.DateTimeField(null=True)
+    claims = models.PositiveIntegerField(default=0)
+    exited_at = models.DateTimeField(null=True, db_index=True)
+    exit_reason = models.CharField(max_length=16, blank=True, help_text="decided or withdrawn.")
+    decision_event_id = models.BigIntegerField(null=True)
+    moderator_id = models.BigIntegerField(null=True, db_index=True)
+    outcome = models.CharField(max_length=16, blank=True)
+    effective = models.BooleanField(null=True)
+    appeal_result = models.CharField(max_length=16, blank=True)
+    compared_outcome = models.CharField(
+        max_length=16, blank=True, help_text="Second opinions: the first decision's outcome.")
+    wait_s = models.FloatField(null=True, help_text="From entry to the first claim.")
+    wait_bin = models.SmallIntegerField(null=True,
+                                        help_text="Its histogram bin (see HistogramRollup).")
+    decision_s = models.FloatField(null=True, help_text="From entry to the decision.")
+    held_s = models.FloatField(null=True, help_text="From the deciding claim to the decision.")
+
+    class Meta:
+        db_table = "audit_rollup_queue_entry"
+        indexes = [models.Index(fields=["wait_bin", "wait_s"],
+                                include=["cohort", "track", "entered_at"],
+                                name="audit_rollup_entry_wait_bin")]
+
+    def __str__(self) -> str:
+        return f"{self.track} entry of {self.submission_id}"
+
+
+class RollupPeriod(models.TextChoices):
+    HOUR = "hour", "Hour"
+    DAY = "day", "Day"
+
+
+class CountRollup(models.Model):
+    """Counts and sums per hour and per day (``period``) and cohort. A window of time is
+    read from the days it covers whole, then the hours, and only its first and last minutes
+    from the facts. ``measure`` names what is counted (``audit.research.rollups.MEASURES``),
+    ``key`` splits it; ``moderator_id`` is 0 where the measure has no moderator."""
+
+    period = models.CharField(max_length=4, choices=RollupPeriod.choices)
+    start = models.DateTimeField()
+    cohort = models.CharField(max_length=64, blank=True)
+    measure = models.CharField(max_length=32)
+    key = models.CharField(max_length=64, blank=True)
+    moderator_id = models.BigIntegerField(default=0)
+    n = models.PositiveIntegerField()
+    total = models.FloatField(null=True, help_text="The sum of the measure's value, if any.")
+
+    class Meta:
+        db_table = "audit_rollup_count"
+        constraints = [models.UniqueConstraint(
+            fields=["period", "start", "cohort", "measure", "key", "moderator_id"],
+            name="audit_rollup_count_unique")]
+        indexes = [models.Index(fields=["period", "measure", "start"],
+                                name="audit_rollup_count_measure")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.start:%Y-%m-%d %H:00} {self.measure}/{self.key}: {self.n}"
+
+
+class HistogramRollup(models.Model):
+    """How many durations fell in each bin, per hour and per day (``period``) and cohort.
+    Bin ``b`` holds the values ``v`` with ``floor(8 * log2(v + 1)) = b`` (each about 9 %
+    wide), so a percentile is found by counting bins here and ranking only the values of
+    one bin among the facts."""
+
+    period = models.CharField(max_length=4, choices=RollupPeriod.choices)
+    start = models.DateTimeField()
+    cohort = models.CharField(max_length=64, blank=True)
+    metric = models.CharField(max_length=32)
+    bin = models.SmallIntegerField()
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        db_table = "audit_rollup_histogram"
+        constraints = [models.UniqueConstraint(
+            fields=["period", "start", "cohort", "metric", "bin"],
+            name="audit_rollup_histogram_unique")]
+        indexes = [models.Index(fields=["period", "metric", "start"],
+                                name="audit_rollup_hist_metric")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.start:%Y-%m-%d %H:00} {self.metric} bin {self.bin}: {self.n}"

@@ -1,3 +1,9 @@
 """Research web pages (the dashboard)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from audit import views
+
+urlpatterns = [
+    path("research/", views.dashboard, name="research-dashboard"),
+]

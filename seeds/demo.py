@@ -10,7 +10,8 @@ from accounts.models import Cohort, Role, User
 from accounts.selectors import program_get
 from accounts.services.invitations import invitation_create, invitation_redeem
 from accounts.services.users import cohort_create, terms_accept, user_create
-from audit import SystemActor
+from audit import SystemActor, record
+from audit.models import Study
 from submissions.models import Submission
 
 SEED_ACTOR = SystemActor("seed")
@@ -36,6 +37,9 @@ STAFF = [
     ("mod-bo", Role.MODERATOR, "red-team"),
     ("researcher", Role.RESEARCHER, "creative-partners"),
 ]
+# (slug, name, description): the study the demo researcher reads the log through.
+DEMO_STUDY = ("demo", "Demo study",
+              "The demo program's approval gate, seen through this study's pseudonyms.")
 TESTERS = [
     ("tess", "creative-partners"), ("theo", "creative-partners"), ("tara", "creative-partners"),
     ("rosa", "red-team"), ("rex", "red-team"),
@@ -99,6 +103,24 @@ def seed_reviews() -> None:
                             reasons=reasons)
 
 
+def seed_study(researcher: User) -> Study:
+    """The demo study with the demo researcher in it, recorded as a program admin's change
+    in the Django admin is. Idempotent."""
+    slug, name, description = DEMO_STUDY
+    with transaction.atomic():
+        study, created = Study.objects.get_or_create(
+            slug=slug, defaults={"name": name, "description": description})
+        if created or not study.researchers.filter(pk=researcher.pk).exists():
+            study.researchers.add(researcher)
+            record("research.study_saved", actor=SEED_ACTOR, subject=study, data={
+                "created": created,
+                "researchers": sorted(study.researchers.values_list("pk", flat=True)),
+                "grants": {grant: getattr(study, f"grant_{grant}")
+                           for grant in ("identities", "free_text", "client_context")},
+            })
+    return study
+
+
 def seed_demo(*, password: str, clips_per_tester: int = 0) -> list[DemoLogin]:
     """Create the demo program if it is not there yet; returns the demo logins.
 
@@ -133,6 +155,8 @@ def seed_demo(*, password: str, clips_per_tester: int = 0) -> list[DemoLogin]:
         if role == Role.TESTER and not user.submissions.exists():
             submitted += seed_clips(user, clips_per_tester, offset)
         logins.append(DemoLogin(username, role, cohort))
+        if role == Role.RESEARCHER:
+            seed_study(user)
     if submitted:
         seed_reviews()
     return logins

@@ -28,6 +28,7 @@ EXPECTED_EVENTS = {
     "invitation.redeemed": 8,
     "terms.accepted": 9,
     "token.created": 8,
+    "research.study_saved": 1,
 }
 
 
