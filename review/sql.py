@@ -12,80 +12,22 @@ token, the state machine) stay in the services and in the conditions these state
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.utils import CursorWrapper
 
 from accounts.models import Program
+from core.sql import db_of_default, run
 from review.models import Claim, ClaimEnd, Decision, TaxonomyVersion
 from submissions.models import Submission
 from submissions.transitions import TRANSITIONS
 
-# psycopg prepares a statement after this many runs unless told to at once; the platform
-# leaves automatic preparation off (Django's default, for connection poolers), so only the
-# statements below, which ask for it, are prepared.
-_PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
-
-
-class _PreparingCursor(CursorWrapper):
-    """Django's cursor wrapper (error translation, execute wrappers) over a psycopg cursor
-    with server-side binding that prepares each statement the first time it runs."""
-
-    def _execute(self, sql: str, params: Sequence[Any] | None, *ignored_wrapper_args: Any):
-        self.db.validate_no_broken_transaction()
-        with self.db.wrap_database_errors:
-            return self.cursor.execute(sql, params, prepare=True)
-
-
-# Each thread's preparing cursor, kept with the connection it belongs to (a cursor is cheap
-# to keep and costs a little to make on every statement).
-_kept = threading.local()
-
-
-def _db() -> BaseDatabaseWrapper:
-    """The default database's connection object itself: every attribute read through
-    ``django.db.connection`` looks the connection up again, which adds up on a hot path."""
-    return connections[DEFAULT_DB_ALIAS]
-
-
-def _prepares(db: BaseDatabaseWrapper) -> bool:
-    """Whether ``db`` runs the hot statements prepared: on PostgreSQL, unless
-    ``REVIEW_PREPARED_STATEMENTS`` is off (a transaction-mode pooler that cannot keep
-    prepared statements) or queries are being logged (DEBUG, query-counting tests), which
-    only the ordinary cursor does."""
-    return (db.vendor == "postgresql" and not db.queries_logged
-            and settings.REVIEW_PREPARED_STATEMENTS)
-
-
-def _run(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any], *,
-         row: bool = False) -> Any:
-    """Run one statement on ``db``; answers its first row if ``row``, else how many rows it
-    changed."""
-    if not _prepares(db):
-        with db.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone() if row else cursor.rowcount
-    db.close_if_health_check_failed()
-    db.ensure_connection()
-    raw = db.connection
-    cursor = getattr(_kept, "cursor", None)
-    if cursor is None or cursor.db is not db or cursor.cursor.connection is not raw:
-        import psycopg
-
-        if raw.prepare_threshold is None:
-            raw.prepare_threshold = _PREPARE_ONLY_WHEN_ASKED
-        cursor = _kept.cursor = _PreparingCursor(psycopg.Cursor(raw), db)
-    db.validate_thread_sharing()
-    cursor.execute(sql, params)
-    return cursor.fetchone() if row else cursor.rowcount
+_db, _run = db_of_default, run
 
 
 def fetchone(sql: str, params: Sequence[Any],

@@ -167,9 +167,9 @@ AUDIT_CHECKPOINT_LOG = Path(env("AUDIT_CHECKPOINT_LOG", default="")
 # run; older stragglers wait for the full sweep each sealer makes once per margin.
 AUDIT_SEAL_MARGIN_S = env.int("AUDIT_SEAL_MARGIN_S", default=600)
 
-# The review queue's claim and decision run as prepared statements on PostgreSQL; turn this
-# off behind a transaction-mode pooler that cannot keep them (PgBouncer before 1.21).
-REVIEW_PREPARED_STATEMENTS = env.bool("REVIEW_PREPARED_STATEMENTS", default=True)
+# The hot statements (audit insert, review claim and decision) run prepared on PostgreSQL;
+# turn this off behind a transaction-mode pooler that cannot keep them (PgBouncer < 1.21).
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated request gets 401 with WWW-Authenticate: Token.

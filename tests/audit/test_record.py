@@ -252,3 +252,25 @@ def test_an_event_commits_with_its_transaction():
 
     # then
     assert list(Event.objects.values_list("pk", "action")) == [(event.pk, "auth.signed_out")]
+
+
+def test_prepared_and_ordinary_inserts_write_the_same_row(postgres, settings):
+    # given one event written as a prepared statement and one through the ordinary cursor
+    from django.db import connection
+
+    from core import sql
+
+    user = UserFactory(roles=[Role.TESTER])
+    rows = []
+    for prepared in (True, False):
+        settings.DB_PREPARED_STATEMENTS = prepared
+        assert sql.prepares(connection) is prepared
+        with transaction.atomic():
+            event = audit.record("cohort.created", actor=user, subject=("accounts.cohort", 7),
+                                 data={"slug": "ünï \\ 'quoted'", "name": "A\nB"},
+                                 context={"ip": "203.0.113.9"})
+        rows.append(model_to_dict(Event.objects.get(pk=event.pk), exclude=["id", "occurred_at"]))
+
+    # then both rows hold exactly the same values
+    assert rows[0] == rows[1]
+    assert rows[0]["data"] == {"slug": "ünï \\ 'quoted'", "name": "A\nB"}

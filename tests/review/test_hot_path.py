@@ -78,7 +78,7 @@ def test_prepared_and_ordinary_statements_write_the_same(postgres, now, tester, 
 
     # when ada claims and approves one with prepared statements, the other without
     prepared = _claim_and_approve(ada)
-    settings.REVIEW_PREPARED_STATEMENTS = False
+    settings.DB_PREPARED_STATEMENTS = False
     ordinary = _claim_and_approve(ada)
 
     # then both wrote the same shape of rows and events, in queue order
