@@ -103,6 +103,31 @@ class RawLoop:
         self.connection.commit()
         return version
 
+    def decide(self, cursor, submission_id, sha256: str, claim_id, claimed_at: datetime,
+               taxonomy_version: int) -> bool:
+        """Approve under ``claim_id`` and commit: the fenced take, the decision, the status
+        move and the decision's event; False (rolled back) when the claim or clip moved on."""
+        me, decided_at = self.me, datetime.now(UTC)
+        cursor.execute(RAW_TAKE, (decided_at, claim_id, decided_at))
+        if cursor.rowcount != 1:
+            self.connection.rollback()
+            return False
+        decision_id = uuid.uuid4()
+        cursor.execute(RAW_DECIDE, (decision_id, submission_id, claim_id, me, taxonomy_version,
+                                    sha256, decided_at))
+        cursor.execute(RAW_STATUS, (decided_at, submission_id))
+        if cursor.rowcount != 1:
+            self.connection.rollback()
+            return False
+        cursor.execute(RAW_AUDIT, (decided_at, "review.decided", me, str(submission_id),
+                                   json.dumps({
+            "decision_id": str(decision_id), "claim_id": str(claim_id), "track": "primary",
+            "outcome": "approve", "reasons": [], "taxonomy_version": taxonomy_version,
+            "effective": True, "appeal_result": None,
+            "held_s": round((decided_at - claimed_at).total_seconds(), 3)})))
+        self.connection.commit()
+        return True
+
     def item(self, cursor, taxonomy_version: int) -> bool:
         me = self.me
         now = datetime.now(UTC)
@@ -117,23 +142,7 @@ class RawLoop:
         cursor.execute(RAW_AUDIT, (now, "review.claimed", me, str(submission_id), json.dumps({
             "claim_id": str(claim_id), "track": "primary", "expires_at": expires_at.isoformat(),
             "waited_s": round((now - entered_at).total_seconds(), 3)})))
-        decided_at = datetime.now(UTC)
-        cursor.execute(RAW_TAKE, (decided_at, claim_id, decided_at))
-        if cursor.rowcount != 1:
-            self.connection.rollback()
-            return False
-        decision_id = uuid.uuid4()
-        cursor.execute(RAW_DECIDE, (decision_id, submission_id, claim_id, me, taxonomy_version,
-                                    sha256, decided_at))
-        cursor.execute(RAW_STATUS, (decided_at, submission_id))
-        cursor.execute(RAW_AUDIT, (decided_at, "review.decided", me, str(submission_id),
-                                   json.dumps({
-            "decision_id": str(decision_id), "claim_id": str(claim_id), "track": "primary",
-            "outcome": "approve", "reasons": [], "taxonomy_version": taxonomy_version,
-            "effective": True, "appeal_result": None,
-            "held_s": round((decided_at - now).total_seconds(), 3)})))
-        self.connection.commit()
-        return True
+        return self.decide(cursor, submission_id, sha256, claim_id, now, taxonomy_version)
 
     def split_item(self, cursor, taxonomy_version: int) -> bool:
         """The same writes split like the services: a claim transaction, then a decision
@@ -160,26 +169,7 @@ class RawLoop:
             "claim_id": str(claim_id), "track": "primary", "expires_at": expires_at.isoformat(),
             "waited_s": round((now - entered_at).total_seconds(), 3)})))
         self.connection.commit()
-        decided_at = datetime.now(UTC)
-        cursor.execute(RAW_TAKE, (decided_at, claim_id, decided_at))
-        if cursor.rowcount != 1:
-            self.connection.rollback()
-            return False
-        decision_id = uuid.uuid4()
-        cursor.execute(RAW_DECIDE, (decision_id, submission_id, claim_id, me, taxonomy_version,
-                                    sha256, decided_at))
-        cursor.execute(RAW_STATUS, (decided_at, submission_id))
-        if cursor.rowcount != 1:
-            self.connection.rollback()
-            return False
-        cursor.execute(RAW_AUDIT, (decided_at, "review.decided", me, str(submission_id),
-                                   json.dumps({
-            "decision_id": str(decision_id), "claim_id": str(claim_id), "track": "primary",
-            "outcome": "approve", "reasons": [], "taxonomy_version": taxonomy_version,
-            "effective": True, "appeal_result": None,
-            "held_s": round((decided_at - now).total_seconds(), 3)})))
-        self.connection.commit()
-        return True
+        return self.decide(cursor, submission_id, sha256, claim_id, now, taxonomy_version)
 
 
 class Moderator:

@@ -167,13 +167,7 @@ def _submissions(ctx: QueryContext) -> Query:
         f"LEFT JOIN {decisions} ad ON ad.id = a.decision_id "
         f"LEFT JOIN (SELECT submission_id, min(created_at) AS shared_at FROM {links} "
         "GROUP BY submission_id) sh ON sh.submission_id = s.id")
-    where, params = ctx.time_range("s.created_at")
-    if ctx.filters.cohort_id is not None:
-        where.append("s.cohort_id = %s")
-        params.append(ctx.filters.cohort_id)
-    if ctx.filters.subject_id is not None:
-        where.append("s.id = %s")
-        params.append(ctx.uuid_param(ctx.filters.subject_id))
+    where, params = ctx.clip_conditions("s.created_at", "s.id")
     return Query(select=select, from_=from_, where=where, params=params,
                  order_by="s.created_at, s.id")
 
@@ -264,13 +258,7 @@ def _decisions(ctx: QueryContext) -> Query:
         f"LEFT JOIN {ctx.pseudonyms} moderator ON moderator.user_id = d.moderator_id "
         f"LEFT JOIN {appeals} a ON a.submission_id = d.submission_id "
         f"LEFT JOIN {seconds} so ON so.decision_id = d.id")
-    where, params = ctx.time_range("d.decided_at")
-    if ctx.filters.cohort_id is not None:
-        where.append("s.cohort_id = %s")
-        params.append(ctx.filters.cohort_id)
-    if ctx.filters.subject_id is not None:
-        where.append("d.submission_id = %s")
-        params.append(ctx.uuid_param(ctx.filters.subject_id))
+    where, params = ctx.clip_conditions("d.decided_at", "d.submission_id")
     return Query(select=select, from_=from_, where=where, params=params,
                  order_by="d.decided_at, d.id")
 

@@ -159,6 +159,19 @@ class QueryContext:
             params.append(self.datetime_param(self.filters.until))
         return conditions, params
 
+    def clip_conditions(self, time: str, clip: str) -> tuple[list[str], list[Any]]:
+        """Conditions and parameters of a dataset with one row per clip or per decision on
+        one: ``since``/``until`` on the ``time`` expression, ``cohort`` on the clip's cohort
+        (the FROM clause names the clip table ``s``), ``subject_id`` on the ``clip`` id."""
+        conditions, params = self.time_range(time)
+        if self.filters.cohort_id is not None:
+            conditions.append("s.cohort_id = %s")
+            params.append(self.filters.cohort_id)
+        if self.filters.subject_id is not None:
+            conditions.append(f"{clip} = %s")
+            params.append(self.uuid_param(self.filters.subject_id))
+        return conditions, params
+
 
 @dataclass(frozen=True)
 class Query:

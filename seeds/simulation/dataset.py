@@ -28,13 +28,7 @@ def _ground_truth(ctx: QueryContext) -> Query:
         "origin": "g.origin",
     }
     from_ = f"{truth} g JOIN {clips} s ON s.id = g.submission_id"
-    where, params = ctx.time_range("s.created_at")
-    if ctx.filters.cohort_id is not None:
-        where.append("s.cohort_id = %s")
-        params.append(ctx.filters.cohort_id)
-    if ctx.filters.subject_id is not None:
-        where.append("g.submission_id = %s")
-        params.append(ctx.uuid_param(ctx.filters.subject_id))
+    where, params = ctx.clip_conditions("s.created_at", "g.submission_id")
     return Query(select=select, from_=from_, where=where, params=params,
                  order_by="s.created_at, s.id")
 
