@@ -1,4 +1,5 @@
-"""The append-only audit log: one write path (``audit.record``) and a registry of actions.
+"""The append-only audit log: one write path (``audit.record``, or ``audit.prepare`` for an
+event carried by the statement that makes its change) and a registry of actions.
 
 The log itself (recording, sealing, verification) imports no other app of the platform;
 every app records into it. ``audit.research`` reads it for researchers and knows about roles.
@@ -6,7 +7,7 @@ every app records into it. ``audit.research`` reads it for researchers and knows
 
 from typing import Any
 
-__all__ = ["SystemActor", "record"]
+__all__ = ["PreparedEvent", "SystemActor", "prepare", "record"]
 
 
 def __getattr__(name: str) -> Any:

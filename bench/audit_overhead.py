@@ -1,13 +1,15 @@
 """What the audit log costs a decision: ``decision_record`` (approve, under a live claim) with
 its ``review.decided`` event, against the same service call with the audit write skipped.
 
-The second loop swaps the recorder the decision service calls for one that records nothing,
-inside this script only; everything else (the claim's fencing update, the decision row, the
-status change, the transaction) is the same code. Rounds alternate, rotating which goes
-first, and each round decides clips of its own that are already claimed, so only the
-decision is timed. Prints decisions per second, p50 and mean per decision, and the ratio
-of the median time per decision with the event to that without it (the median, because on
-a shared machine a few decisions in every hundred wait out another process's time slice).
+The second loop leaves the event out, inside this script only: nothing is built or sent for
+it, and on PostgreSQL, where the decision's one statement carries its event, that statement
+runs with a query answering no row in place of the event's INSERT; everything else (the
+claim's fencing update, the decision row, the status change, the transaction) is the same
+code. Rounds alternate, rotating which goes first, and each round decides clips of its own
+that are already claimed, so only the decision is timed. Prints decisions per second, p50
+and mean per decision, and the ratio of the median time per decision with the event to that
+without it (the median, because on a shared machine a few decisions in every hundred wait
+out another process's time slice).
 Goal (issue 5): at most 1.3x.
 
 PostgreSQL when DATABASE_URL is set, else SQLite; a throwaway database either way.
@@ -54,17 +56,29 @@ def held_claims(moderator, tester, count: int) -> list[uuid.UUID]:
 
 @contextmanager
 def audit_skipped():
-    """The decision service with a recorder that writes nothing (this script only)."""
+    """The decision service with its event left out (this script only): no event is built or
+    sent. On PostgreSQL the decision's statement, which carries the event, runs with a query
+    answering no row in place of the event's INSERT; elsewhere the event's own insert is
+    skipped."""
     import audit
+    from audit.models import Event
+    from audit.services import PreparedEvent
+    from review import sql as review_sql
     from review.services import decisions
 
-    original = decisions.audit
+    originals = (decisions.audit, review_sql.audit_insert_select_sql, review_sql.audit_write)
+    nothing = PreparedEvent(Event(), [])
     decisions.audit = SimpleNamespace(record=lambda *args, **kwargs: None,
+                                      prepare=lambda *args, **kwargs: nothing,
                                       SystemActor=audit.SystemActor)
+    review_sql.audit_insert_select_sql = lambda vendor, source: "SELECT NULL::bigint WHERE false"
+    review_sql.audit_write = lambda event: None
+    review_sql._decision_write_sql.cache_clear()
     try:
         yield
     finally:
-        decisions.audit = original
+        (decisions.audit, review_sql.audit_insert_select_sql, review_sql.audit_write) = originals
+        review_sql._decision_write_sql.cache_clear()
 
 
 @contextmanager

@@ -348,9 +348,10 @@ def diagnose(connection, moderator_id: int, profile: bool) -> None:
         "decision_record": ("review/services/decisions.py", "decision_record"),
         "  claim_for_decision (clip lock + claim read)": ("review/sql.py",
                                                           "claim_for_decision"),
-        "  decision_write (fenced take + decision + status)": ("review/sql.py",
-                                                               "decision_write"),
-        "audit.record (all)": ("audit/services.py", "record"),
+        "  decision_write (fenced take + decision + status + its event)": (
+            "review/sql.py", "decision_write"),
+        "audit.prepare (building every event)": ("audit/services.py", "prepare"),
+        "audit.record (events written alone)": ("audit/services.py", "record"),
         "psycopg execute (all statements)": ("psycopg/cursor.py", "execute"),
         "SQL compilation (as_sql, all)": ("django/db/models/sql/compiler.py", "as_sql"),
         "model instances (__init__, all)": ("django/db/models/base.py", "__init__"),

@@ -22,8 +22,11 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from accounts.models import Program
+from audit.services import PreparedEvent
+from audit.services import insert_select_sql as audit_insert_select_sql
+from audit.services import write as audit_write
 from core.sql import db_of_default, run
-from review.models import Claim, ClaimEnd, Decision, TaxonomyVersion
+from review.models import Appeal, Claim, ClaimEnd, Decision, TaxonomyVersion
 from submissions.models import Submission
 from submissions.transitions import TRANSITIONS
 
@@ -186,28 +189,30 @@ class HeldClaim(NamedTuple):
     sha256: str
     taxonomy_version: int | None  # the latest published; None before the first
     second_opinion_rate: float
+    appeal_open: bool  # the clip waits on an appeal this decision would settle
 
 
 _HELD_FIELDS = (Claim._meta.get_field("submission"), Claim._meta.get_field("track"),
                 Claim._meta.get_field("claimed_at"), Claim._meta.get_field("second_opinion"),
                 Submission._meta.get_field("status"), Submission._meta.get_field("sha256"),
                 TaxonomyVersion._meta.get_field("number"),
-                Program._meta.get_field("second_opinion_rate"))
+                Program._meta.get_field("second_opinion_rate"), None)
 
 
 def claim_for_decision(claim_id: UUID, moderator_id: int) -> HeldClaim | None:
     """``moderator_id``'s claim ``claim_id``, whether live or not, with its clip's row locked
     (the clip first, then the claim: the order claim-next takes them in, so a decision and
     a concurrent claim never wait on each other in a cycle); None if there is no such claim
-    of theirs. Also reads the taxonomy version in force and the program's second-opinion
-    rate, so a decision reads everything it needs in one statement."""
+    of theirs. Also reads the taxonomy version in force, the program's second-opinion rate
+    and whether an appeal waits, so a decision reads everything it needs in one statement."""
     db = _db()
     row = fetchone(_claim_for_decision_sql(db.vendor),
                    [Program.SINGLETON_ID, _id(db, Claim, claim_id), moderator_id], _HELD_FIELDS)
     if row is None:
         return None
-    if row[-1] is None:  # no program row yet: the default policy
-        row[-1] = Program._meta.get_field("second_opinion_rate").get_default()
+    if row[-2] is None:  # no program row yet: the default policy
+        row[-2] = Program._meta.get_field("second_opinion_rate").get_default()
+    row[-1] = bool(row[-1])  # SQLite answers EXISTS as 0 or 1
     return HeldClaim(*row)
 
 
@@ -221,7 +226,10 @@ def _claim_for_decision_sql(vendor: str) -> str:
                 f"FROM {_q(TaxonomyVersion._meta.db_table)} t")
     rate = (f"SELECT p.{_column(Program, 'second_opinion_rate')} "  # noqa: S608
             f"FROM {_q(Program._meta.db_table)} p WHERE p.{_column(Program, 'id')} = %s")
-    return (f"SELECT {held}, ({taxonomy}), ({rate}) "  # noqa: S608
+    appeal = (f"SELECT 1 FROM {_q(Appeal._meta.db_table)} a "  # noqa: S608
+              f"WHERE a.{_column(Appeal, 'submission')} = s.{_column(Submission, 'id')} "
+              f"AND a.{_column(Appeal, 'decision')} IS NULL")
+    return (f"SELECT {held}, ({taxonomy}), ({rate}), EXISTS ({appeal}) "  # noqa: S608
             f"FROM {_q(Claim._meta.db_table)} c "
             f"INNER JOIN {_q(Submission._meta.db_table)} s "
             f"ON s.{_column(Submission, 'id')} = c.{_column(Claim, 'submission')} "
@@ -245,17 +253,18 @@ def _claim_take_sql(vendor: str) -> str:
             f"AND {ended} IS NULL AND {expires} > %s")
 
 
-def decision_write(decision: Decision, *, move: str | None = None,
+def decision_write(decision: Decision, event: PreparedEvent, *, move: str | None = None,
                    target: str | None = None) -> tuple[bool, bool]:
     """Write ``decision`` under its claim: take the claim (the fencing token's conditional
     update, only while it is still live at ``decision.decided_at``) and only then insert the
-    decision and, for a decision that changes the clip's status, move the clip by ``move``
-    of the submission state machine to ``target`` (which the caller had from
+    decision, its audit ``event`` and, for a decision that changes the clip's status, move the
+    clip by ``move`` of the submission state machine to ``target`` (which the caller had from
     ``submissions.transitions.target_of``), only from a status the transition table allows
     that move from. Answers (taken, moved); nothing is written unless the claim was taken.
 
     On PostgreSQL this is one statement, each part of which runs only on what the part
-    before returned; elsewhere it is the same three statements one after another.
+    before returned, and which carries the event; elsewhere the same statements one after
+    another, and the event written by ``audit.record``'s own insert.
     """
     db = _db()
     moment = _date(db, decision.decided_at)
@@ -263,15 +272,18 @@ def decision_write(decision: Decision, *, move: str | None = None,
     sources = sorted(TRANSITIONS[move][0]) if move else []
     moving = [target, moment, _id(db, Submission, decision.submission_id), *sources]
     if db.vendor == "postgresql":
-        taken, moved = _run(db, _decision_write_sql(db.vendor, len(sources) if move else None),
-                            [*take, *_row(db, decision), *(moving if move else [])], row=True)
+        taken, moved, event_id = _run(
+            db, _decision_write_sql(db.vendor, len(sources) if move else None),
+            [*take, *_row(db, decision), *(moving if move else []), *event.params], row=True)
+        if event_id is not None:
+            event.written(event_id)
         return taken == 1, moved == 1
     if _run(db, _claim_take_sql(db.vendor), take) != 1:
         return False, False
     _run(db, _insert_sql(db.vendor, Decision), _row(db, decision))
-    if not move:
-        return True, False
-    return True, _run(db, _clip_move_sql(db.vendor, len(sources)), moving) == 1
+    moved = bool(move) and _run(db, _clip_move_sql(db.vendor, len(sources)), moving) == 1
+    audit_write(event)
+    return True, moved
 
 
 @cache
@@ -284,13 +296,15 @@ def _decision_write_sql(vendor: str, sources: int | None) -> str:
     insert = (f"INSERT INTO {_q(Decision._meta.db_table)} "  # noqa: S608
               f"({', '.join(_q(field.column) for field in fields)}) "
               f"SELECT {values} FROM taken RETURNING {_column(Decision, 'id')}")
-    if sources is None:
-        return (f"WITH taken AS ({take}), decided AS ({insert}) "  # noqa: S608
-                "SELECT (SELECT COUNT(*) FROM taken), 0")
-    move = (f"{_clip_move_sql(vendor, sources)} AND EXISTS (SELECT 1 FROM decided) "  # noqa: S608
-            f"RETURNING {_column(Submission, 'id')}")
-    return (f"WITH taken AS ({take}), decided AS ({insert}), moved AS ({move}) "  # noqa: S608
-            "SELECT (SELECT COUNT(*) FROM taken), (SELECT COUNT(*) FROM moved)")
+    parts = [f"taken AS ({take})", f"decided AS ({insert})"]
+    moved = "0"
+    if sources is not None:
+        parts.append(f"moved AS ({_clip_move_sql(vendor, sources)} "  # noqa: S608
+                     f"AND EXISTS (SELECT 1 FROM decided) RETURNING {_column(Submission, 'id')})")
+        moved = "(SELECT COUNT(*) FROM moved)"
+    parts.append(f"recorded AS ({audit_insert_select_sql(vendor, 'taken')})")
+    return (f"WITH {', '.join(parts)} "  # noqa: S608
+            f"SELECT (SELECT COUNT(*) FROM taken), {moved}, (SELECT * FROM recorded)")
 
 
 @cache

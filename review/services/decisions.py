@@ -69,8 +69,9 @@ def decision_record(
     """
     claim_id = Claim._meta.pk.to_python(claim_id)
     with transaction.atomic():
-        # One read locks the clip and brings the claim, the taxonomy version in force and
-        # the sampling rate; a refusal below rolls it back with nothing written.
+        # One read locks the clip and brings the claim, the taxonomy version in force, the
+        # sampling rate and any waiting appeal; a refusal below rolls it back with nothing
+        # written.
         held = review_sql.claim_for_decision(claim_id, actor.pk)
         if held is None:
             raise NotFound("No such claim of yours.")
@@ -106,24 +107,27 @@ def decision_record(
             taxonomy_version=held.taxonomy_version,
             note_to_tester=note_to_tester.strip(), internal_note=internal_note.strip(),
             sha256=held.sha256, is_effective=effective, decided_at=now)
+        appeal_result = _appeal_result(held, track, outcome) if effective else None
+        event = audit.prepare("review.decided", actor=actor,
+                              subject=("submissions.submission", held.submission_id), data={
+                                  "decision_id": decision.pk, "claim_id": decision.claim_id,
+                                  "track": track, "outcome": outcome,
+                                  "reasons": decision.reasons,
+                                  "taxonomy_version": decision.taxonomy_version,
+                                  "effective": effective, "appeal_result": appeal_result,
+                                  "held_s": round((now - held.claimed_at).total_seconds(), 3)})
         # An effective decision approves or rejects the clip: the state machine's table
-        # decides the move (and refuses an illegal one), and the write checks it again.
+        # decides the move (and refuses an illegal one), and the write checks it again. The
+        # write carries the event, so the decision and its record arrive together.
         target = target_of(outcome, held.status) if effective else None
-        taken, moved = review_sql.decision_write(decision, move=outcome if effective else None,
-                                                 target=target)
+        taken, moved = review_sql.decision_write(
+            decision, event, move=outcome if effective else None, target=target)
         if not taken:
             raise LeaseLost()
         if effective and not moved:
             raise SubmissionInvalidTransition("The clip changed while it was being decided.")
         decision._state.adding, decision._state.db = False, connection.alias
-        appeal_result = _apply(decision, held, track, now)
-        audit.record("review.decided", actor=actor,
-                     subject=("submissions.submission", held.submission_id), data={
-                         "decision_id": decision.pk, "claim_id": decision.claim_id,
-                         "track": track, "outcome": outcome, "reasons": decision.reasons,
-                         "taxonomy_version": decision.taxonomy_version,
-                         "effective": effective, "appeal_result": appeal_result,
-                         "held_s": round((now - held.claimed_at).total_seconds(), 3)})
+        _apply(decision, held, track, now, appeal_result)
         if effective and track == Track.PRIMARY:
             _maybe_second_opinion(decision, held.second_opinion_rate, now)
         if effective:
@@ -134,27 +138,34 @@ def decision_record(
     return decision
 
 
-def _apply(decision: Decision, held: review_sql.HeldClaim, track: Track,
-           now: datetime) -> str | None:
+def _appeal_result(held: review_sql.HeldClaim, track: Track, outcome: str) -> str | None:
+    """What an effective decision makes of the appeal it settles, if one waits: read with the
+    clip locked, so no other decision can settle it meanwhile."""
+    if track == Track.PRIMARY or not held.appeal_open:
+        return None  # a first review never has an appeal before it
+    return (AppealResult.OVERTURNED if outcome == Outcome.APPROVE else AppealResult.UPHELD).value
+
+
+def _apply(decision: Decision, held: review_sql.HeldClaim, track: Track, now: datetime,
+           appeal_result: str | None) -> None:
     """Carry the decision's consequences beyond the clip's status (which ``decision_write``
-    moved); returns the appeal result if it settled one."""
+    moved): the second opinion answered, the escalation opened or closed, the appeal
+    settled."""
     submission_id = decision.submission_id
     if track == Track.SECOND_OPINION:
         SecondOpinion.objects.filter(pk=held.second_opinion_id).update(decision=decision)
-        return None
+        return
     if decision.outcome == Outcome.ESCALATE:
         Escalation.objects.create(submission_id=submission_id, decision=decision,
                                   created_at=now)
-        return None
+        return
     if track == Track.PRIMARY:
-        return None  # nothing was escalated or appealed yet
+        return  # nothing was escalated or appealed yet
     Escalation.objects.filter(submission_id=submission_id, resolved_at__isnull=True).update(
         resolved_at=now)
-    result = (AppealResult.OVERTURNED if decision.outcome == Outcome.APPROVE
-              else AppealResult.UPHELD)
-    settled = Appeal.objects.filter(submission_id=submission_id, decision__isnull=True).update(
-        decision=decision, result=result)
-    return result.value if settled else None
+    if appeal_result is not None:
+        Appeal.objects.filter(submission_id=submission_id, decision__isnull=True).update(
+            decision=decision, result=appeal_result)
 
 
 def _maybe_second_opinion(decision: Decision, rate: float, now: datetime) -> None:

@@ -11,7 +11,7 @@ import audit
 from accounts.models import Role
 from audit.models import Event
 from audit.registry import UnknownAction
-from audit.services import OutsideTransaction
+from audit.services import OutsideTransaction, write
 from core import clock
 from tests.factories import InvitationFactory, UserFactory
 
@@ -274,3 +274,38 @@ def test_prepared_and_ordinary_inserts_write_the_same_row(postgres, settings):
     # then both rows hold exactly the same values
     assert rows[0] == rows[1]
     assert rows[0]["data"] == {"slug": "ünï \\ 'quoted'", "name": "A\nB"}
+
+
+def test_events_are_built_in_the_models_field_order():
+    # audit.prepare builds an Event positionally (Django's quick path), in _COLUMNS order
+    from audit.services import _COLUMNS
+
+    assert [field.attname for field in Event._meta.concrete_fields] == ["id", *_COLUMNS]
+
+
+def test_a_prepared_event_is_written_as_record_writes_it(db):
+    # given
+    user = UserFactory(roles=[Role.TESTER])
+
+    # when: one event recorded, one prepared and written later in its transaction
+    with transaction.atomic():
+        recorded = audit.record("terms.accepted", actor=user, subject=user,
+                                data={"version": "2024-02"}, context={"ip": "192.0.2.1"})
+        prepared = audit.prepare("terms.accepted", actor=user, subject=user,
+                                 data={"version": "2024-02"}, context={"ip": "192.0.2.1"})
+        assert prepared.event.pk is None  # nothing written yet
+        assert Event.objects.count() == 1
+        written = write(prepared)
+
+    # then: the same row but for id and time
+    rows = [model_to_dict(Event.objects.get(pk=event.pk), exclude=["id", "occurred_at"])
+            for event in (recorded, written)]
+    assert rows[0] == rows[1]
+    assert written.pk == Event.objects.latest("pk").pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_preparing_outside_a_transaction_is_refused():
+    with pytest.raises(OutsideTransaction, match=r"must run inside transaction.atomic\(\)"):
+        audit.prepare("auth.signed_out", actor=None)
+    assert Event.objects.count() == 0
