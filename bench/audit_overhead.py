@@ -10,9 +10,10 @@ that are already claimed, so only the decision is timed. Prints decisions per se
 and mean per decision, and the ratio of the median time per decision with the event to that
 without it (the median, because on a shared machine a few decisions in every hundred wait
 out another process's time slice).
-Goal (issue 5): at most 1.3x.
+Goal (issue 5): at most 1.3x, on PostgreSQL (the production database).
 
-PostgreSQL when DATABASE_URL is set, else SQLite; a throwaway database either way.
+PostgreSQL when DATABASE_URL is set, else SQLite (the ratio shown, not judged); a throwaway
+database either way.
 Tunables: BENCH_AUDIT_DECISIONS (per round and loop), BENCH_AUDIT_ROUNDS.
 """
 
@@ -152,9 +153,13 @@ def main() -> None:
                                for rounds in times.values())
         ratio = statistics.median(with_event) / statistics.median(without)
         pooled = statistics.fmean(with_event) / statistics.fmean(without)
+        # The goal is about the production database. On SQLite, in process, a statement costs
+        # only Python time and the decision cannot carry its event (no INSERT in WITH), so
+        # the event's own insert weighs more: shown, not judged.
+        verdict = ("met" if ratio <= GOAL else "MISSED") if connection.vendor == "postgresql" \
+            else "judged on PostgreSQL only (set DATABASE_URL)"
         print(f"ratio time per decision, with the audit event / without = {ratio:.2f}x "
-              f"(p50; means {pooled:.2f}x); goal <= {GOAL}x: "
-              f"{'met' if ratio <= GOAL else 'MISSED'}")
+              f"(p50; means {pooled:.2f}x); goal <= {GOAL}x: {verdict}")
 
 
 if __name__ == "__main__":
