@@ -55,3 +55,29 @@ class TokenWatchPolicyForm(forms.Form):
     token_anomaly_action = forms.ChoiceField(
         label="On an anomaly", choices=TokenAnomalyAction.choices,
         help_text="Revoking refuses the token at once; its owner signs in again for a new one.")
+
+
+class ReviewPolicyForm(forms.Form):
+    """The review queue's policy, in minutes and percent; ``program_policy_update`` checks
+    the ranges again in its own units."""
+
+    lease_minutes = forms.IntegerField(
+        label="Lease length (minutes)", min_value=1, max_value=1440,
+        help_text="How long a moderator holds a claimed clip before it goes back to the queue; "
+                  "the moderator page renews the lease while it is open. New claims get the "
+                  "new length.")
+    second_opinion_percent = forms.DecimalField(
+        label="Second opinions (% of first decisions)", min_value=0, max_value=100,
+        decimal_places=2,
+        help_text="This share of approved or rejected clips is reviewed again, blind, by "
+                  "another moderator, for agreement studies; it never changes the outcome.")
+
+    @staticmethod
+    def initial_for(program) -> dict[str, object]:
+        return {"lease_minutes": program.lease_seconds // 60,
+                "second_opinion_percent": round(program.second_opinion_rate * 100, 2)}
+
+    def policy(self) -> dict[str, object]:
+        """The cleaned values as the program's policy fields."""
+        return {"lease_seconds": self.cleaned_data["lease_minutes"] * 60,
+                "second_opinion_rate": float(self.cleaned_data["second_opinion_percent"]) / 100}

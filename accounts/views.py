@@ -17,6 +17,7 @@ from accounts.forms import (
     InvitationForm,
     ProgramSwitchForm,
     RedeemForm,
+    ReviewPolicyForm,
     SignInForm,
     TokenWatchPolicyForm,
 )
@@ -162,29 +163,43 @@ program_admins_only = page_for(Role.PROGRAM_ADMIN, message="This page is for pro
 _SWITCH = {"pause": program_pause, "suspend": program_suspend, "resume": program_resume}
 
 
+def _save_policy(request: HttpRequest, form, values, saved: str) -> int | None:
+    """Save a policy form through ``program_policy_update``: None once saved (the caller
+    redirects), else the status to answer with the form and its errors."""
+    if not form.is_valid():
+        return 400
+    try:
+        program_policy_update(actor=request.user, **values(form))
+    except DomainError as error:
+        _form_error(form, error)
+        return error.status
+    messages.success(request, saved)
+    return None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @program_admins_only
 def program_admin(request: HttpRequest) -> HttpResponse:
     switch_form = ProgramSwitchForm(prefix="switch")
     invitation_form = InvitationForm(prefix="invite")
-    policy_form = TokenWatchPolicyForm(prefix="policy",
-                                       initial=program_get().token_watch_policy)
+    program = program_get()
+    policy_form = TokenWatchPolicyForm(prefix="policy", initial=program.token_watch_policy)
+    review_form = ReviewPolicyForm(prefix="review", initial=ReviewPolicyForm.initial_for(program))
     created = None
     status = 200
     if request.method == "POST" and "policy-save" in request.POST:
         policy_form = TokenWatchPolicyForm(request.POST, prefix="policy")
-        if policy_form.is_valid():
-            try:
-                program_policy_update(actor=request.user, **policy_form.cleaned_data)
-            except DomainError as error:
-                _form_error(policy_form, error)
-                status = error.status
-            else:
-                messages.success(request, "The token watch policy is saved.")
-                return redirect("accounts:program_admin")
-        else:
-            status = 400
+        status = _save_policy(request, policy_form, lambda form: form.cleaned_data,
+                              "The token watch policy is saved.")
+        if status is None:
+            return redirect("accounts:program_admin")
+    elif request.method == "POST" and "review-save" in request.POST:
+        review_form = ReviewPolicyForm(request.POST, prefix="review")
+        status = _save_policy(request, review_form, ReviewPolicyForm.policy,
+                              "The review policy is saved.")
+        if status is None:
+            return redirect("accounts:program_admin")
     elif request.method == "POST" and "switch-command" in request.POST:
         switch_form = ProgramSwitchForm(request.POST, prefix="switch")
         if switch_form.is_valid():
@@ -224,6 +239,7 @@ def program_admin(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/program_admin.html", {
         "switch_form": switch_form, "invitation_form": invitation_form, "created": created,
         "invitations": invitations, "program": program_get(), "policy_form": policy_form,
+        "review_form": review_form,
         "anomalies": token_anomalies_recent(),
     }, status=status)
 

@@ -263,8 +263,8 @@ def decision_write(decision: Decision, event: PreparedEvent, *, move: str | None
     that move from. Answers (taken, moved); nothing is written unless the claim was taken.
 
     On PostgreSQL this is one statement, each part of which runs only on what the part
-    before returned, and which carries the event; elsewhere the same statements one after
-    another, and the event written by ``audit.record``'s own insert.
+    before returned, and which carries the event (``audit.services.insert_select_sql``);
+    elsewhere the same writes one after another, the event last by its own insert.
     """
     db = _db()
     moment = _date(db, decision.decided_at)

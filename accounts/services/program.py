@@ -74,6 +74,8 @@ def program_require_accepting_clips() -> Program:
 # Policy fields a program admin may change through ``program_policy_update``: numbers with
 # the type and range they must keep, choices with their values.
 POLICY_NUMBERS: dict[str, tuple[type, int, int]] = {
+    "lease_seconds": (int, 60, 86_400),  # a minute to a day
+    "second_opinion_rate": (float, 0, 1),
     "token_max_addresses": (int, 1, 10_000),
     "token_rate_factor": (float, 1, 1_000),
     "token_rate_floor": (int, 1, 1_000_000),

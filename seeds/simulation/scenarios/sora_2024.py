@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from django.db import transaction
 
@@ -181,37 +180,14 @@ def _join(run: Run, tester: Tester, code: str) -> None:
 
 def _set_policy(run: Run) -> None:
     """The program's policy for the run: lease length and second-opinion rate from the
-    parameters, and the token watch's action."""
+    parameters, and the token watch's action, set by the lead admin."""
     from accounts.services import program as program_services
 
     world = run.world
-    values = {"lease_seconds": world.params.lease_minutes * 60,
-              "second_opinion_rate": float(world.params.second_opinion_rate),
-              **TOKEN_WATCH_POLICY}
-    changeable = {**program_services.POLICY_NUMBERS, **program_services.POLICY_CHOICES}
-    through_service = {name: value for name, value in values.items() if name in changeable}
     world.stats.call("accounts.program_policy_update", program_services.program_policy_update,
-                     actor=run.admins.lead, **through_service)
-    rest = {name: value for name, value in values.items() if name not in changeable}
-    if rest:
-        _policy_set_directly(run.admins.lead, rest)
-
-
-def _policy_set_directly(actor, values: dict[str, Any]) -> None:
-    """Set policy fields ``program_policy_update`` does not take yet, recorded as that service
-    records its changes (``program.policy_changed``)."""
-    from accounts.models import Program
-
-    with transaction.atomic():
-        program = Program.objects.select_for_update().get(pk=Program.SINGLETON_ID)
-        changed = {name: {"from": getattr(program, name), "to": value}
-                   for name, value in values.items() if getattr(program, name) != value}
-        if changed:
-            for name, change in changed.items():
-                setattr(program, name, change["to"])
-            program.save(update_fields=sorted(changed))
-            audit.record("program.policy_changed", actor=actor, subject=program,
-                         data={"changed": changed})
+                     actor=run.admins.lead, lease_seconds=world.params.lease_minutes * 60,
+                     second_opinion_rate=float(world.params.second_opinion_rate),
+                     **TOKEN_WATCH_POLICY)
 
 
 def _create_study(admin, researcher) -> int:
