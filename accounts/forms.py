@@ -74,8 +74,9 @@ class ReviewPolicyForm(forms.Form):
 
     @staticmethod
     def initial_for(program) -> dict[str, object]:
+        percent = round(program.second_opinion_rate * 100, 2)
         return {"lease_minutes": program.lease_seconds // 60,
-                "second_opinion_percent": round(program.second_opinion_rate * 100, 2)}
+                "second_opinion_percent": int(percent) if percent.is_integer() else percent}
 
     def policy(self) -> dict[str, object]:
         """The cleaned values as the program's policy fields."""

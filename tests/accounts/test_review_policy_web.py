@@ -52,6 +52,18 @@ def test_the_page_shows_the_review_policy_in_minutes_and_percent(admin_client):
     assert 'data-testid="review-policy"' in response.content.decode()
 
 
+def test_a_whole_percentage_shows_without_decimals(admin_client):
+    # given the default policy: 10 minutes, 5 %
+    program_get()
+
+    # when
+    form = admin_client.get("/program/").context["review_form"]
+
+    # then
+    assert (form["lease_minutes"].value(), form["second_opinion_percent"].value()) == (10, 5)
+    assert 'value="5"' in str(form["second_opinion_percent"])
+
+
 def test_an_admin_changes_the_review_policy(admin_client, admin, events):
     # given
     program_get()
