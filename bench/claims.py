@@ -31,21 +31,15 @@ loop when the goal is missed; 1: always; 0: never).
 
 from __future__ import annotations
 
-import base64
 import cProfile
 import hashlib
-import http.client
 import io
 import math
 import multiprocessing
 import os
 import pstats
-import secrets
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -54,7 +48,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
-from _setup import django_database
+from _setup import django_database, free_port, postgres_url, serve_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 ITEMS = int(os.environ.get("BENCH_CLAIMS_ITEMS", "100000"))
@@ -370,40 +364,6 @@ def diagnose(connection, moderator_id: int, profile: bool) -> None:
             print("   ", line.strip()[:150])
 
 
-# -- HTTP -----------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def serve_http(db_url: str, scratch: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production",
-           "DJANGO_SECRET_KEY": "bench-only-" + "x" * 50, "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-           "DJANGO_SECURE_SSL_REDIRECT": "false", "VAR_DIR": str(scratch),
-           # Throwaway keys: production settings refuse to start without them.
-           "AUDIT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-           "RESEARCH_PSEUDONYM_KEY": secrets.token_urlsafe(32),
-           "AUDIT_CHECKPOINT_LOG": str(scratch / "audit-checkpoints.jsonl"),
-           "DATABASE_URL": db_url, "CELERY_BROKER_URL": "memory://",
-           "DJANGO_LOG_LEVEL": "ERROR"}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
-         f"127.0.0.1:{port}", "--workers", str(HTTP_WORKERS), "--timeout", "120",
-         "--log-level", "warning"], cwd=ROOT, env=env)
-    for _ in range(200):
-        try:
-            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            probe.request("GET", "/healthz/")
-            probe.getresponse().read()
-            return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("gunicorn did not start")
-
-
 # -- the report -----------------------------------------------------------------------------
 def pooled(runs: list[dict]) -> dict:
     """One figure from a loop's interleaved rounds: all items over all the time."""
@@ -490,7 +450,8 @@ def measure(connection, pool: Pool, moderators: list, url: str, scratch: Path) -
     reset(connection)
     port = free_port()
     db_url = urlparse(url)._replace(path=f"/{db_name}").geturl()
-    server = serve_http(db_url, scratch, port)
+    server = serve_gunicorn(db_url, scratch, port, workers=HTTP_WORKERS, timeout=120,
+                            AUDIT_CHECKPOINT_LOG=str(scratch / "audit-checkpoints.jsonl"))
     try:
         clients = max(LEVELS)
         for endpoint in ("me", "claim"):  # warm every gunicorn worker
@@ -524,8 +485,8 @@ def measure(connection, pool: Pool, moderators: list, url: str, scratch: Path) -
 
 
 def main() -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    if urlparse(url).scheme not in {"postgres", "postgresql", "pgsql"}:
+    url = postgres_url()
+    if url is None:
         print("bench/claims.py needs PostgreSQL (SKIP LOCKED, concurrent moderators): set "
               "DATABASE_URL=postgres://... ; skipped.")
         return

@@ -27,23 +27,19 @@ default 2; the best of each side is kept).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import http.client
 import os
-import secrets
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
-from _setup import django_database
+from _setup import django_database, free_port, postgres_url, serve_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = int(os.environ.get("BENCH_EXPORT_EVENTS", "1000000"))
@@ -208,25 +204,6 @@ def copy_to_parquet(connection, people_rows: list[tuple], sql: str,
     from audit.research import exports, formats
 
     sink = Sink()
-
-    class Writable:
-        closed = False
-        position = 0
-
-        def write(self, data) -> int:
-            sink.take(bytes(data))
-            self.position += len(data)
-            return len(data)
-
-        def tell(self) -> int:
-            return self.position
-
-        def flush(self) -> None:
-            pass
-
-        def close(self) -> None:
-            self.closed = True
-
     started = time.perf_counter()
     options = formats.arrow_csv_options(columns)
     with connection.cursor() as cursor:
@@ -240,7 +217,9 @@ def copy_to_parquet(connection, people_rows: list[tuple], sql: str,
                 copy.write_row(row)
         raw.execute(f"ANALYZE {exports.PSEUDONYMS}")
         raw.execute("SET LOCAL jit = off")
-        with pq.ParquetWriter(Writable(), formats.arrow_schema(columns),
+        # The export's own buffer, emptied into the sink after every block, as it streams.
+        buffer = formats.Sink()
+        with pq.ParquetWriter(buffer, formats.arrow_schema(columns),
                               **formats.PARQUET_WRITER_OPTIONS) as out, \
                 raw.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
             block, size = [], 0
@@ -249,42 +228,13 @@ def copy_to_parquet(connection, people_rows: list[tuple], sql: str,
                 size += len(row)
                 if size >= exports.PARQUET_BLOCK_BYTES:
                     out.write_table(pa_csv.read_csv(pa.py_buffer(b"".join(block)), **options))
+                    sink.take(buffer.drain())
                     block, size = [], 0
             if block:
                 out.write_table(pa_csv.read_csv(pa.py_buffer(b"".join(block)), **options))
+        sink.take(buffer.drain())  # the footer
         raw.execute("COMMIT")
     return time.perf_counter() - started, sink
-
-
-# -- the server --------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def serve(db_url: str, scratch: Path, port: int, pseudonym_key: str) -> subprocess.Popen:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production",
-           "DJANGO_SECRET_KEY": "bench-only-" + "x" * 50, "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-           "DJANGO_SECURE_SSL_REDIRECT": "false", "VAR_DIR": str(scratch),
-           "DATABASE_URL": db_url, "CELERY_BROKER_URL": "memory://",
-           "DJANGO_LOG_LEVEL": "ERROR", "RESEARCH_PSEUDONYM_KEY": pseudonym_key,
-           "AUDIT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode()}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
-         f"127.0.0.1:{port}", "--workers", "1", "--timeout", "600", "--log-level", "warning"],
-        cwd=ROOT, env=env)
-    for _ in range(200):
-        try:
-            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            probe.request("GET", "/healthz/")
-            probe.getresponse().read()
-            return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("gunicorn did not start")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -334,7 +284,8 @@ def measure(connection, url: str, token: str, scratch: Path) -> None:
         (scratch / f"{name}.sql").write_text(text)
 
     port = free_port()
-    server = serve(db_url, scratch, port, settings.RESEARCH_PSEUDONYM_KEY)
+    server = serve_gunicorn(db_url, scratch, port, workers=1, timeout=600,
+                            RESEARCH_PSEUDONYM_KEY=settings.RESEARCH_PSEUDONYM_KEY)
     try:
         worker = worker_pid(server.pid)
         fetch(port, "/api/v1/research/export/events.csv?until=2025-03-01T00:01:00Z", token)
@@ -398,8 +349,8 @@ def measure(connection, url: str, token: str, scratch: Path) -> None:
 
 
 def main() -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    if urlparse(url).scheme not in {"postgres", "postgresql", "pgsql"}:
+    url = postgres_url()
+    if url is None:
         print("bench/export.py needs PostgreSQL (COPY): set DATABASE_URL=postgres://... ; "
               "skipped.")
         return

@@ -17,9 +17,8 @@ import os
 import statistics
 import sys
 import time
-from urllib.parse import urlparse
 
-from _setup import django_database
+from _setup import django_database, postgres_url
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "1000000"))
 ROUNDS = 15
@@ -215,8 +214,8 @@ def profile(connection, call) -> None:
 
 
 def main() -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    if urlparse(url).scheme not in {"postgres", "postgresql", "pgsql"}:
+    url = postgres_url()
+    if url is None:
         print("bench/metrics.py needs PostgreSQL: set DATABASE_URL=postgres://... ; skipped.")
         return
     with django_database() as connection:

@@ -31,9 +31,8 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
-from _setup import django_database
+from _setup import django_database, postgres_url
 
 EVENTS = int(os.environ.get("BENCH_SEAL_EVENTS", "1000000"))
 ROUNDS = int(os.environ.get("BENCH_SEAL_ROUNDS", "2"))
@@ -272,8 +271,8 @@ def measure(connection) -> None:
 
 
 def main() -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    if urlparse(url).scheme not in {"postgres", "postgresql", "pgsql"}:
+    url = postgres_url()
+    if url is None:
         print("bench/seal.py needs PostgreSQL (1 000 000 events, COPY, server-side cursors): "
               "set DATABASE_URL=postgres://... ; skipped.")
         return
