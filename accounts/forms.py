@@ -56,6 +56,10 @@ class TokenWatchPolicyForm(forms.Form):
         label="On an anomaly", choices=TokenAnomalyAction.choices,
         help_text="Revoking refuses the token at once; its owner signs in again for a new one.")
 
+    def policy(self) -> dict[str, object]:
+        """The cleaned values as the program's policy fields (the same names)."""
+        return dict(self.cleaned_data)
+
 
 class ReviewPolicyForm(forms.Form):
     """The review queue's policy, in minutes and percent; ``program_policy_update`` checks

@@ -163,13 +163,14 @@ program_admins_only = page_for(Role.PROGRAM_ADMIN, message="This page is for pro
 _SWITCH = {"pause": program_pause, "suspend": program_suspend, "resume": program_resume}
 
 
-def _save_policy(request: HttpRequest, form, values, saved: str) -> int | None:
-    """Save a policy form through ``program_policy_update``: None once saved (the caller
-    redirects), else the status to answer with the form and its errors."""
+def _save_policy(request: HttpRequest, form: TokenWatchPolicyForm | ReviewPolicyForm,
+                 saved: str) -> int | None:
+    """Save a policy form (its ``policy()``) through ``program_policy_update``: None once
+    saved (the caller redirects), else the status to answer with the form and its errors."""
     if not form.is_valid():
         return 400
     try:
-        program_policy_update(actor=request.user, **values(form))
+        program_policy_update(actor=request.user, **form.policy())
     except DomainError as error:
         _form_error(form, error)
         return error.status
@@ -190,14 +191,12 @@ def program_admin(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and "policy-save" in request.POST:
         policy_form = TokenWatchPolicyForm(request.POST, prefix="policy")
-        status = _save_policy(request, policy_form, lambda form: form.cleaned_data,
-                              "The token watch policy is saved.")
+        status = _save_policy(request, policy_form, "The token watch policy is saved.")
         if status is None:
             return redirect("accounts:program_admin")
     elif request.method == "POST" and "review-save" in request.POST:
         review_form = ReviewPolicyForm(request.POST, prefix="review")
-        status = _save_policy(request, review_form, ReviewPolicyForm.policy,
-                              "The review policy is saved.")
+        status = _save_policy(request, review_form, "The review policy is saved.")
         if status is None:
             return redirect("accounts:program_admin")
     elif request.method == "POST" and "switch-command" in request.POST:
@@ -238,7 +237,7 @@ def program_admin(request: HttpRequest) -> HttpResponse:
                    for invitation in invitations_list()[:100]]
     return render(request, "accounts/program_admin.html", {
         "switch_form": switch_form, "invitation_form": invitation_form, "created": created,
-        "invitations": invitations, "program": program_get(), "policy_form": policy_form,
+        "invitations": invitations, "program": program, "policy_form": policy_form,
         "review_form": review_form,
         "anomalies": token_anomalies_recent(),
     }, status=status)

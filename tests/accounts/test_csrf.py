@@ -7,9 +7,9 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.models import Program, ProgramStatus, Role
+from accounts.models import Program, ProgramStatus
 from accounts.urls_api import urlpatterns
-from tests.factories import PASSWORD, InvitationFactory, UserFactory
+from tests.factories import PASSWORD, InvitationFactory
 
 CSRF_FAILED = {"code": "auth.csrf_failed",
                "message": "CSRF check failed: send the X-CSRFToken header with session requests."}
@@ -29,11 +29,6 @@ CSRF_ROWS = {
     ("invitation-revoke", "POST"): (ProgramStatus.OPEN, 200, ["invitation.revoked"]),
 }
 ROW_IDS = [f"{name}-{method}" for name, method in CSRF_ROWS]
-
-
-@pytest.fixture
-def admin(db):
-    return UserFactory(roles=[Role.PROGRAM_ADMIN])
 
 
 def prepare(route, admin):

@@ -25,18 +25,6 @@ def _review_form(token: str, **values) -> dict:
             **{f"review-{name}": str(value) for name, value in fields.items()}}
 
 
-@pytest.fixture
-def admin(db):
-    return UserFactory(username="ada", roles=[Role.PROGRAM_ADMIN])
-
-
-@pytest.fixture
-def admin_client(web_client, csrf_token, admin):
-    client = web_client(admin)
-    client.token = csrf_token(client, "/program/")
-    return client
-
-
 def test_the_page_shows_the_review_policy_in_minutes_and_percent(admin_client):
     # given
     program_get()

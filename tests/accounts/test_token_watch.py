@@ -21,6 +21,7 @@ from accounts.services.program import program_policy_update
 from audit.models import ActorType, Event
 from core import clock
 from core.errors import InvalidInput
+from tests.clocks import ManualClock
 from tests.factories import PASSWORD, UserFactory
 
 ME_URL = "/api/v1/me/"
@@ -38,22 +39,9 @@ AUTHENTICATION_FAILED = {
 }
 
 
-class SteppingClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def advance(self, **delta: float) -> None:
-        self.moment += timedelta(**delta)
-
-
 @pytest.fixture
 def now():
-    stepping = SteppingClock(START)
+    stepping = ManualClock(START)
     with clock.use(stepping):
         yield stepping
 
@@ -179,12 +167,12 @@ def test_the_address_limit_comes_from_the_policy(tester, leaked, now, policy, ev
 
 def test_addresses_are_counted_per_hour_and_the_count_restarts(tester, leaked, now, events):
     # given five addresses late in one hour
-    now.moment = datetime(2025, 3, 4, 5, 50, tzinfo=UTC)
+    now.now = datetime(2025, 3, 4, 5, 50, tzinfo=UTC)
     for address in addresses(5):
         me(leaked, address)
 
     # when five others come early in the next hour
-    now.moment = datetime(2025, 3, 4, 6, 5, tzinfo=UTC)
+    now.now = datetime(2025, 3, 4, 6, 5, tzinfo=UTC)
     for address in addresses(5, first=6):
         me(leaked, address)
 

@@ -50,18 +50,6 @@ def now():
 
 
 @pytest.fixture
-def admin(db):
-    return UserFactory(username="ada", roles=[Role.PROGRAM_ADMIN])
-
-
-@pytest.fixture
-def admin_client(web_client, csrf_token, admin):
-    client = web_client(admin)
-    client.token = csrf_token(client, "/program/")
-    return client
-
-
-@pytest.fixture
 def leaked_token(now, token_client_of):
     """``leaked_token(user, addresses=6)``: the user's token used from that many addresses
     (one over the default limit): it raises an anomaly."""

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 import audit
 from audit import sealing, signing
 from audit.models import Event
+from tests.clocks import ManualClock
 
 T0 = datetime(2025, 3, 4, 9, 0, 0, 123456, tzinfo=UTC)
 TABLES = ("audit_event", "audit_seal", "audit_checkpoint")
@@ -38,23 +39,10 @@ def public_key_b64(public_key) -> str:
     return base64.b64encode(public_key).decode()
 
 
-class WallClock:
-    """The sealer's clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
 @pytest.fixture
-def wall_clock(monkeypatch) -> WallClock:
-    clock = WallClock()
+def wall_clock(monkeypatch) -> ManualClock:
+    """The sealer's clock, moved by the test."""
+    clock = ManualClock(T0)
     monkeypatch.setattr(sealing, "_wall_clock", clock)
     return clock
 

@@ -26,6 +26,7 @@ from review.services.decisions import appeal_create, decision_record
 from review.services.taxonomy import taxonomy_install_defaults
 from submissions.models import Source, Submission, SubmissionStatus
 from submissions.services.sharing import share_create
+from tests.clocks import ManualClock
 from tests.factories import CohortFactory, InvitationFactory, UserFactory
 
 T0 = datetime(2025, 3, 4, 9, 0, 0, tzinfo=UTC)
@@ -36,18 +37,6 @@ TRICKY_NOTE = 'He said "no", twice\\n; C:\\temp\\x01 \\\\ end\nsecond line\r\n\t
 TRICKY_MESSAGE = 'Please look again: "it\'s my own face", see C:\\clips\\me.mp4\n— thanks 🙏'
 TRICKY_REASON = 'Leak of "unreleased" clips,\nsee \\\\server\\share ünïcode'
 IPS = {"tess": "203.0.113.7", "rosa": "198.51.100.23", "mia": "192.0.2.99"}
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def at(self, **delta: float) -> datetime:
-        self.now = T0 + timedelta(**delta)
-        return self.now
 
 
 def _pending(owner, at: datetime) -> Submission:
@@ -71,7 +60,7 @@ def _second_opinion_rate(rate: float) -> None:
 def history(db):
     """The program history every research test reads (see the module docstring). Usernames
     hold a letter beyond a-f, so that no hex id or pseudonym can contain one by chance."""
-    moving = Clock(T0)
+    moving = ManualClock(T0)
     with clock.use(moving):
         taxonomy_install_defaults(actor=audit.SystemActor("test-setup"))
         _second_opinion_rate(0.0)

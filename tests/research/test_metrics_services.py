@@ -22,27 +22,17 @@ from review.services.decisions import appeal_create, decision_record
 from review.services.taxonomy import taxonomy_install_defaults
 from submissions.models import Source, Submission, SubmissionStatus
 from submissions.services.lifecycle import submission_withdraw
+from tests.clocks import ManualClock
 from tests.factories import CohortFactory, UserFactory
 
 T0 = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
 WORKER = audit.SystemActor("media-worker")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def to(self, minutes: float) -> None:
-        self.now = T0 + timedelta(minutes=minutes)
-
-
-def queued(owner, moving: Clock, minute: float) -> Submission:
+def queued(owner, moving: ManualClock, minute: float) -> Submission:
     """A clip that the media worker has just put in the queue: its row as processing leaves
     it, and the events upload and processing record."""
-    moving.to(minute)
+    moving.at(minutes=minute)
     with transaction.atomic():
         submission = Submission.objects.create(
             owner=owner, cohort=owner.cohort, prompt="a red fox at dawn", source=Source.UPLOAD,
@@ -61,7 +51,7 @@ def queued(owner, moving: Clock, minute: float) -> Submission:
 
 @pytest.fixture
 def moving(db):
-    clock_ = Clock()
+    clock_ = ManualClock(T0)
     with clock.use(clock_):
         taxonomy_install_defaults(actor=audit.SystemActor("test-setup"))
         from accounts.selectors import program_get
@@ -86,33 +76,33 @@ def test_metrics_of_a_morning_run_by_the_review_services(moving):
     # again and approves it; tess appeals X and bo overturns the rejection; ada gives the
     # blind second opinion on Y (she may not on X, which she decided); a third clip is
     # withdrawn; the program is suspended for half an hour
-    moving.to(2)
+    moving.at(minutes=2)
     claim = claim_next(actor=ada)
-    moving.to(5)
+    moving.at(minutes=5)
     decision_record(actor=ada, claim_id=claim.pk, outcome="reject", reasons=["quality"])
-    moving.to(6)
+    moving.at(minutes=6)
     claim = claim_next(actor=bo)
-    moving.to(7)
+    moving.at(minutes=7)
     claim_release(actor=bo, claim_id=claim.pk)
     claim = claim_next(actor=bo)
-    moving.to(8)
+    moving.at(minutes=8)
     decision_record(actor=bo, claim_id=claim.pk, outcome="approve")
-    moving.to(10)
+    moving.at(minutes=10)
     appeal_create(actor=tess, submission=x, message="Please look again.")
-    moving.to(12)
+    moving.at(minutes=12)
     claim = claim_next(actor=bo)
-    moving.to(15)
+    moving.at(minutes=15)
     decision_record(actor=bo, claim_id=claim.pk, outcome="approve")
-    moving.to(20)
+    moving.at(minutes=20)
     claim = claim_next(actor=ada)
-    moving.to(22)
+    moving.at(minutes=22)
     decision_record(actor=ada, claim_id=claim.pk, outcome="reject", reasons=["likeness"])
     z = queued(tess, moving, 30)
-    moving.to(35)
+    moving.at(minutes=35)
     submission_withdraw(actor=tess, submission=z)
-    moving.to(40)
+    moving.at(minutes=40)
     program_suspend(actor=admin, reason="Leak under investigation")
-    moving.to(70)
+    moving.at(minutes=70)
     program_resume(actor=admin, reason="")
     rollups.refresh()
     metrics = metrics_overview(metric_filters(), ResearchScope(None))

@@ -18,6 +18,7 @@ from core import clock
 from review.models import Appeal, Claim, Decision, Escalation, SecondOpinion, Track
 from review.services.taxonomy import taxonomy_install_defaults
 from submissions.models import Source, Submission, SubmissionStatus
+from tests.clocks import ManualClock
 from tests.factories import UserFactory
 
 T0 = datetime(2025, 3, 4, 9, 0, 0, tzinfo=UTC)
@@ -28,24 +29,10 @@ def iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-class Clock:
-    """A clock the test moves by hand; installed as ``core.clock``'s source."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
 @pytest.fixture
 def now(db):
     """The test's clock, starting at ``T0``; ``now.advance(seconds=...)`` moves it."""
-    moving = Clock(T0)
+    moving = ManualClock(T0)
     with clock.use(moving):
         yield moving
 

@@ -19,6 +19,7 @@ from submissions.services.processing import (
     submissions_sweep,
 )
 from submissions.storage import media_storage
+from tests.clocks import ManualClock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_dirs")]
 
@@ -30,22 +31,9 @@ GAVE_UP = ("We could not process this clip after several tries. Upload it again,
            "the program team if it keeps happening.")
 
 
-class MovableClock:
-    """A clock for ``core.clock.use`` that only moves when told to."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def advance(self, seconds: float) -> None:
-        self.moment += timedelta(seconds=seconds)
-
-
 @pytest.fixture
 def now():
-    moving = MovableClock(T0)
+    moving = ManualClock(T0)
     with clock.use(moving):
         yield moving
 
@@ -198,7 +186,7 @@ def test_a_clip_withdrawn_while_it_is_processed_keeps_no_renditions(
 def test_a_live_attempt_is_not_taken_over(received, now):
     # given
     first = processing_start(received.pk)
-    now.advance(settings.SUBMISSION_STALE_AFTER_S - 1)
+    now.advance(seconds=settings.SUBMISSION_STALE_AFTER_S - 1)
 
     # when
     second = processing_start(received.pk)
@@ -337,7 +325,7 @@ def test_when_even_the_hand_back_fails_the_sweep_recovers_the_clip(
             tasks.submission_process(str(received.pk))
     tasks.submission_process(str(received.pk))
     assert Submission.objects.get(pk=received.pk).status == S.PROCESSING
-    now.advance(settings.SUBMISSION_STALE_AFTER_S + 1)
+    now.advance(seconds=settings.SUBMISSION_STALE_AFTER_S + 1)
     mark = Event.objects.last().pk
 
     # when
