@@ -16,7 +16,6 @@ from django.views.decorators.http import require_safe
 
 from accounts.models import Role
 from accounts.permissions import page_for
-from audit.models import Checkpoint
 from audit.registry import all_actions
 from audit.research import charts, rollups
 from audit.research.access import NoStudy, NotInStudy, scope_for
@@ -28,6 +27,7 @@ from audit.research.metrics import (
     metrics_overview,
     over_time,
 )
+from audit.sealing import latest_checkpoint
 from core.errors import DomainError
 
 EXPORT_FORMATS = ("csv", "jsonl", "parquet")
@@ -140,7 +140,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         },
         "incident_charts": _incident_charts(metrics, filters),
         "exports": _export_links(query, scope),
-        "checkpoint": Checkpoint.objects.order_by("-seq").first(),
+        "checkpoint": latest_checkpoint(),
         "checkpoint_url": _checkpoint_url(),
         "actions": all_actions(),
     })
